@@ -1,0 +1,65 @@
+"""The contract between a task and a model: what goes in, what comes out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OUTPUT_KINDS = ("binary", "classes", "step_classes", "regression")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A sequence input: float features of size `features`, or integer tokens below `vocab_size`.
+
+    `length` is the number of time steps, or None for variable-length batches.
+    `padded` means token 0 is right-padding, so the embedding emits a mask for it.
+    """
+
+    length: int | None = None
+    features: int | None = None
+    vocab_size: int | None = None
+    padded: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.features is None) == (self.vocab_size is None):
+            raise ValueError("InputSpec needs exactly one of features= (float inputs) or vocab_size= (tokens)")
+        for name in ("length", "features", "vocab_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"InputSpec.{name} must be a positive int or None, got {value!r}")
+        if self.padded and self.vocab_size is None:
+            raise ValueError("InputSpec.padded applies to token inputs only")
+
+    @property
+    def is_tokens(self) -> bool:
+        return self.vocab_size is not None
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """What the head predicts.
+
+    binary: one sigmoid probability per sequence; classes: softmax over `num_classes` per
+    sequence; step_classes: softmax over `num_classes` at every time step; regression: one
+    linear scalar per sequence.
+    """
+
+    kind: str
+    num_classes: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in OUTPUT_KINDS:
+            raise ValueError(f"OutputSpec.kind {self.kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
+        if self.kind in ("classes", "step_classes") and self.num_classes < 2:
+            raise ValueError(f"OutputSpec kind {self.kind!r} needs num_classes >= 2, got {self.num_classes}")
+
+    @property
+    def per_step(self) -> bool:
+        return self.kind == "step_classes"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Input and output of a task; every registered model builds for every Spec."""
+
+    input: InputSpec
+    output: OutputSpec
