@@ -1,48 +1,63 @@
-"""The model registry: register builders by name, list them with wildcards, create by name."""
+"""Name -> builder registries (models here, tasks in `tasks/`), listed with fnmatch wildcards."""
 from __future__ import annotations
 
 import fnmatch
-from typing import Callable, Iterable
+from typing import Callable, Generic, Iterable, TypeVar
 
 import keras
 
 from zoo.spec import Spec
 
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A named collection; `kind` words the errors ("unknown model 'x'; known models: ...")."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def add(self, name: str, item: T) -> T:
+        if name in self._items:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._items[name] = item
+        return item
+
+    def names(self, pattern: str = "*", exclude: str | Iterable[str] | None = None) -> list[str]:
+        names = [n for n in self._items if fnmatch.fnmatchcase(n, pattern)]
+        if exclude is not None:
+            excludes = [exclude] if isinstance(exclude, str) else list(exclude)
+            names = [n for n in names if not any(fnmatch.fnmatchcase(n, e) for e in excludes)]
+        return sorted(names)
+
+    def get(self, name: str) -> T:
+        if name not in self._items:
+            raise ValueError(f"unknown {self.kind} {name!r}; known {self.kind}s: {', '.join(self.names())}")
+        return self._items[name]
+
+
 Builder = Callable[..., keras.Model]
-_MODELS: dict[str, Builder] = {}
+MODELS: Registry[Builder] = Registry("model")
 
 
 def register_model(fn: Builder) -> Builder:
     """Decorator: register `fn(spec, **hparams) -> keras.Model` under its function name."""
-    name = fn.__name__
-    if name in _MODELS:
-        raise ValueError(f"model {name!r} is already registered")
-    _MODELS[name] = fn
-    return fn
+    return MODELS.add(fn.__name__, fn)
 
 
 def list_models(pattern: str = "*", exclude: str | Iterable[str] | None = None) -> list[str]:
     """Registered model names matching the fnmatch `pattern`, minus those matching `exclude`, sorted."""
-    names = [n for n in _MODELS if fnmatch.fnmatchcase(n, pattern)]
-    if exclude is not None:
-        excludes = [exclude] if isinstance(exclude, str) else list(exclude)
-        names = [n for n in names if not any(fnmatch.fnmatchcase(n, e) for e in excludes)]
-    return sorted(names)
+    return MODELS.names(pattern, exclude)
 
 
 def model_doc(name: str) -> str:
     """The one-line docstring of a registered builder."""
-    return (get_builder(name).__doc__ or "").strip().splitlines()[0]
-
-
-def get_builder(name: str) -> Builder:
-    if name not in _MODELS:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
-    return _MODELS[name]
+    return (MODELS.get(name).__doc__ or "").strip().splitlines()[0]
 
 
 def create_model(name: str, spec: Spec, **hparams) -> keras.Model:
     """Build the registered model `name` for `spec`; returns an uncompiled keras.Model."""
     if not isinstance(spec, Spec):
         raise TypeError(f"create_model needs a zoo.Spec, got {type(spec).__name__}")
-    return get_builder(name)(spec, **hparams)
+    return MODELS.get(name)(spec, **hparams)

@@ -1,0 +1,129 @@
+"""What every task provides: parameters, the Spec, data per seed, loss, metrics, baseline, recipe."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.spec import Spec
+
+
+class DataUnavailableError(RuntimeError):
+    """A task's data cannot be found or fetched; the message says which sources were tried."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a task is trained by default: Adam-style optimizer, early stopping on validation."""
+
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 10
+    clipnorm: float | None = 1.0
+    patience: int = 3  # epochs without validation improvement before stopping
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A threshold on one metric: `metric` >= threshold (higher is better) or <= it."""
+
+    metric: str
+    threshold: float
+    higher_is_better: bool
+
+    def met(self, value: float) -> bool:
+        if value is None or not np.isfinite(value):
+            return False
+        return value >= self.threshold if self.higher_is_better else value <= self.threshold
+
+    def describe(self) -> str:
+        return f"{self.metric} {'>=' if self.higher_is_better else '<='} {self.threshold:g}"
+
+
+@dataclass
+class Splits:
+    """Batched, cached, prefetched train/validation/test pipelines and their sizes."""
+
+    train: tf.data.Dataset
+    val: tf.data.Dataset
+    test: tf.data.Dataset
+    sizes: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Base class. Subclasses are frozen dataclasses whose fields are the task's parameters."""
+
+    name: ClassVar[str]
+    metric: ClassVar[str]  # the headline metric, as named in model.evaluate(return_dict=True)
+    higher_is_better: ClassVar[bool]
+    recipe: ClassVar[Recipe] = Recipe()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def spec(self) -> Spec:
+        raise NotImplementedError
+
+    @property
+    def baseline(self) -> float:
+        """Score of the best trivial predictor on `metric`."""
+        raise NotImplementedError
+
+    @property
+    def solved(self) -> Criterion:
+        raise NotImplementedError
+
+    def loss(self):
+        raise NotImplementedError
+
+    def metrics(self) -> list:
+        raise NotImplementedError
+
+    def data(self, seed: int, batch_size: int | None = None) -> Splits:
+        raise NotImplementedError
+
+    headline_params: ClassVar[tuple[str, ...]] = ()  # the parameters worth showing in a label
+
+    def describe(self) -> str:
+        """A short label such as "adding(T=100)": the name and its headline parameters."""
+        shown = ", ".join(f"{k}={self.params[k]}" for k in self.headline_params)
+        return f"{self.name}({shown})" if shown else self.name
+
+    def check_positive(self, *fields: str, allow_none: bool = False) -> None:
+        """ValueError naming the task, field and value unless each field is an int >= 1."""
+        for field in fields:
+            value = getattr(self, field)
+            if value is None and allow_none:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{self.name}.{field} must be an integer >= 1, got {value!r}")
+
+
+def seed_streams(seed: int, n: int = 3) -> list[np.random.Generator]:
+    """Independent generators (train, validation, test) from one seed."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def make_dataset(x, y, batch_size: int, shuffle_seed: int | None = None) -> tf.data.Dataset:
+    """In-memory arrays -> cached, (optionally shuffled), batched, prefetched tf.data pipeline."""
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def array_splits(arrays: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int, seed: int) -> Splits:
+    """Splits from {"train": (x, y), "val": ..., "test": ...}; only train is shuffled."""
+    return Splits(
+        train=make_dataset(*arrays["train"], batch_size, shuffle_seed=seed),
+        val=make_dataset(*arrays["val"], batch_size),
+        test=make_dataset(*arrays["test"], batch_size),
+        sizes={k: len(v[0]) for k, v in arrays.items()},
+    )
