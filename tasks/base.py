@@ -89,6 +89,9 @@ class Task:
     def data(self, seed: int, batch_size: int | None = None) -> Splits:
         raise NotImplementedError
 
+    def check_data(self) -> None:
+        """Raise DataUnavailableError now, before any training, if the data cannot be had."""
+
     headline_params: ClassVar[tuple[str, ...]] = ()  # the parameters worth showing in a label
 
     def describe(self) -> str:

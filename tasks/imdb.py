@@ -174,6 +174,9 @@ class IMDB(Task):
     def metrics(self) -> list:
         return [keras.metrics.BinaryAccuracy(name="accuracy")]
 
+    def check_data(self) -> None:
+        load_reviews(self.data_dir)
+
     def reviews(self, seed: int) -> dict[str, Reviews]:
         """train / val / test reviews; validation is carved from train with `seed`, never from test."""
         raw = load_reviews(self.data_dir)

@@ -9,6 +9,8 @@ import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_IMDB = REPO.parent / "shared" / "data" / "aclImdb_labeled.tar.gz"
+if SHARED_IMDB.exists():
+    os.environ.setdefault("RNN_ZOO_DATA", str(SHARED_IMDB.parent))  # the IMDB task reads the real reviews
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,175 @@
+"""The `rnn-zoo` command: run, report, list (and compare, gradients)."""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="rnn-zoo", description="Train and compare recurrent models on memory tasks.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    run = sub.add_parser("run", help="train the model x task x seed matrix and write results tables")
+    run.add_argument("--preset", default="quick", help="smoke, quick or paper (default: quick)")
+    run.add_argument("--models", help="comma-separated names or wildcards, e.g. 'lstm,gru,bi*' (default: the preset's)")
+    run.add_argument("--tasks", help="comma-separated task names (default: the preset's)")
+    run.add_argument("--seeds", help="a count N (seeds 0..N-1) or a list '0,3,7' (default: the preset's)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="TASK.PARAM=V[,V..] (a list sweeps), model.HPARAM=V, recipe.FIELD=V or TASK.recipe.FIELD=V")
+    run.add_argument("--out", help="output directory (default: results/PRESET); re-running into it resumes")
+    run.add_argument("--resume", action="store_true", help="require --out to hold an earlier run to resume")
+    run.add_argument("-v", "--verbose", action="store_true", help="Keras epoch logs")
+    run.add_argument("--tensorboard", action="store_true", help="a TensorBoard log dir per cell under OUT/tensorboard")
+
+    rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
+    rep.add_argument("run_dir")
+
+    ls = sub.add_parser("list", help="list models, tasks and presets")
+    ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    from zoo.bench.matrix import UsageError
+
+    try:
+        if args.command == "run":
+            return cmd_run(args, argv)
+        if args.command == "report":
+            return cmd_report(args)
+        return cmd_list(args)
+    except UsageError as err:
+        print(f"rnn-zoo: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def cmd_list(args) -> int:
+    import tasks
+    import zoo
+    from zoo.bench.presets import PRESETS
+
+    if args.what in (None, "models"):
+        print("models:")
+        for name in zoo.list_models():
+            print(f"  {name:14s} {zoo.model_doc(name)}")
+    if args.what in (None, "tasks"):
+        print("tasks:")
+        for name in tasks.list_tasks():
+            params = ", ".join(f"{k}={v}" for k, v in tasks.task_params(name).items())
+            print(f"  {name:14s} {params}")
+    if args.what in (None, "presets"):
+        print("presets:")
+        for name, preset in PRESETS.items():
+            print(f"  {name:14s} {preset.description}")
+    return 0
+
+
+def matrix_from_args(args):
+    """The cells a `run` command asks for; UsageError on any bad value."""
+    import tasks
+    from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, parse_sets
+    from zoo.bench.presets import PRESETS
+
+    if args.preset not in PRESETS:
+        raise UsageError(f"--preset {args.preset!r} is unknown; valid: {', '.join(PRESETS)}")
+    preset = PRESETS[args.preset]
+    models = expand_models(args.models or preset.models)
+    task_params = {k: dict(v) for k, v in preset.task_params.items()}
+    if args.tasks:
+        names = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        for name in names:
+            if name not in tasks.list_tasks():
+                raise UsageError(f"--tasks: unknown task {name!r}; known tasks: {', '.join(tasks.list_tasks())}")
+        task_params = {name: task_params.get(name, {}) for name in names}
+    seeds = _seeds(args.seeds, preset.seeds)
+    set_params, set_hparams, set_recipes = parse_sets(args.set)
+    for name, params in set_params.items():
+        if name not in task_params:
+            raise UsageError(f"--set {name}.*: task {name!r} is not in this run; tasks: {', '.join(task_params)}")
+        task_params[name].update(params)
+    recipe = {k: dict(v) for k, v in preset.recipe.items()}
+    for owner, fields in set_recipes.items():
+        recipe.setdefault(owner, {}).update(fields)
+    hparams = {**preset.hparams, **set_hparams}
+    task_hparams = {k: {**v, **set_hparams} for k, v in preset.task_hparams.items()}
+    import zoo
+
+    try:
+        zoo.RecurrentConfig.from_hparams(hparams)
+    except ValueError as err:
+        raise UsageError(f"model hyperparameters: {err}") from None
+    spec = MatrixSpec(models, task_params, seeds, hparams, task_hparams, recipe)
+    return build_cells(spec)
+
+
+def _seeds(text: str | None, default: int) -> list[int]:
+    from zoo.bench.matrix import UsageError
+
+    if text is None:
+        return list(range(default))
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--seeds {text!r}: expected a count or a comma-separated list of integers") from None
+    if len(values) == 1:
+        if values[0] < 1:
+            raise UsageError(f"--seeds {text!r}: the count must be >= 1")
+        return list(range(values[0]))
+    return values
+
+
+def cmd_run(args, argv: list[str]) -> int:
+    import json
+
+    import tensorflow as tf
+
+    import tasks
+    from zoo.bench import runner, store
+    from zoo.bench.matrix import UsageError
+
+    cells = matrix_from_args(args)
+    out = Path(args.out or f"results/{args.preset}")
+    if args.resume and not store.load_cells(out):
+        raise UsageError(f"--resume: {out} holds no earlier run")
+    for key in sorted({(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}):
+        try:
+            tasks.create_task(key[0], **json.loads(key[1])).check_data()
+        except tasks.DataUnavailableError as err:
+            raise UsageError(str(err)) from None
+    if not tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.enable_op_determinism()  # same seed, same machine, same result
+    out.mkdir(parents=True, exist_ok=True)
+    info = out / "run.json"
+    if not info.exists():
+        store.write_json(info, {"command": "rnn-zoo " + shlex.join(argv), "preset": args.preset,
+                                "cells": len(cells)})
+    return runner.run_matrix(cells, out, verbose=args.verbose, tensorboard=args.tensorboard)
+
+
+def cmd_report(args) -> int:
+    from zoo.bench import report, store
+    from zoo.bench.matrix import UsageError
+
+    out = Path(args.run_dir)
+    if not store.load_cells(out):
+        raise UsageError(f"{out} holds no cell files (expected {out}/cells/*.json)")
+    for path in report.write_tables(out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

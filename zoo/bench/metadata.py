@@ -1,0 +1,87 @@
+"""Where and with what a cell ran: versions, device, cuDNN eligibility, git commit."""
+from __future__ import annotations
+
+import functools
+import platform
+import subprocess
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> dict:
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "backend": keras.backend.backend(),
+        "device": device(),
+        "git_commit": git_commit(),
+    }
+
+
+def gpus() -> list:
+    return tf.config.list_physical_devices("GPU")
+
+
+def device() -> str:
+    found = gpus()
+    if found:
+        details = tf.config.experimental.get_device_details(found[0])
+        return f"GPU: {details.get('device_name', found[0].name)}"
+    return f"CPU: {cpu_name()}, {_cpu_count()} cores"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def git_commit() -> str | None:
+    """HEAD of the checkout the code runs from, '+dirty' when it has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def cudnn_status(model: keras.Model) -> str:
+    """Whether Keras can take the fused cuDNN kernel for every recurrent layer of `model`."""
+    layers = []
+    for layer in model.layers:
+        inner = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
+        layers += [x for x in inner if isinstance(x, keras.layers.RNN)]
+    eligible = all(_cudnn_eligible(x) for x in layers)
+    if not eligible:
+        return "not eligible"
+    return "applied" if gpus() else "eligible (no GPU)"
+
+
+def _cudnn_eligible(layer: keras.layers.Layer) -> bool:
+    if not isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)) or layer.use_cudnn is False:
+        return False
+    cell = layer.cell
+    ok = (cell.activation is keras.activations.tanh and cell.recurrent_activation is keras.activations.sigmoid
+          and not cell.dropout and not cell.recurrent_dropout and not layer.unroll and cell.use_bias)
+    return ok and (not isinstance(layer, keras.layers.GRU) or cell.reset_after)

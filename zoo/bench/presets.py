@@ -1,0 +1,59 @@
+"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about an hour), paper (the literature's sizes, GPU)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Preset:
+    description: str
+    task_params: dict[str, dict[str, Any]]  # task -> params; a list value is swept
+    seeds: int = 1
+    models: str = "*"
+    hparams: dict[str, Any] = field(default_factory=dict)
+    task_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recipe: dict[str, dict[str, Any]] = field(default_factory=dict)  # "*" applies to every task
+
+
+PRESETS: dict[str, Preset] = {
+    "smoke": Preset(
+        "every model on every task at tiny sizes, 1 seed; a few minutes on 2 CPU cores (CI runs it)",
+        task_params={
+            "adding": dict(T=10, n_train=128, n_val=64, n_test=64),
+            "copy": dict(T=5, n_train=128, n_val=64, n_test=64),
+            "imdb": dict(limit=320, max_len=32, vocab_size=2000),
+        },
+        hparams=dict(units=8, embedding_dim=8),
+        recipe={"*": dict(epochs=2, batch_size=32, patience=1)},
+    ),
+    "quick": Preset(
+        "every model on every task, 2 seeds, at sizes where memory matters; about an hour on 2 CPU cores",
+        task_params={
+            "adding": dict(T=100, n_train=10_000, n_val=1_000, n_test=2_000),
+            "copy": dict(T=30, n_train=10_000, n_val=1_000, n_test=2_000),
+            "imdb": dict(limit=10_000, max_len=200, vocab_size=10_000),
+        },
+        seeds=2,
+        hparams=dict(units=64),
+        task_hparams={"imdb": dict(units=32, embedding_dim=32)},
+        recipe={"adding": dict(epochs=12, learning_rate=3e-3, patience=4),
+                "copy": dict(epochs=12, learning_rate=3e-3, patience=4),
+                "imdb": dict(epochs=3, patience=1)},
+    ),
+    "paper": Preset(
+        "the literature's settings for a GPU: adding T=600 and copy T=1000 (Bai et al. 2018), "
+        "IMDB with the Keras bidirectional-LSTM recipe (embedding 128, 64 units, max_len 200, 20k words)",
+        task_params={
+            "adding": dict(T=600, n_train=50_000, n_val=1_000, n_test=1_000),
+            "copy": dict(T=1000, n_train=30_000, n_val=1_000, n_test=1_000),
+            "imdb": dict(max_len=200, vocab_size=20_000),
+        },
+        seeds=3,
+        hparams=dict(units=128),
+        task_hparams={"imdb": dict(units=64, embedding_dim=128)},
+        recipe={"adding": dict(epochs=50, batch_size=64, patience=10),
+                "copy": dict(epochs=50, batch_size=64, patience=10),
+                "imdb": dict(epochs=10, batch_size=32, patience=2)},
+    ),
+}

@@ -1,0 +1,137 @@
+"""results.md / results.csv / results.json, derived from the cell files alone (so a rebuild is byte-identical)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from zoo.bench import store
+
+# rnn-family first, then LSTMs, then GRUs: the order a reader compares them in
+MODEL_ORDER = ["rnn", "birnn", "deep_rnn", "lstm", "bilstm", "deep_lstm", "peephole_lstm", "cifg_lstm",
+               "gru", "bigru", "deep_gru"]
+CSV_FIELDS = ["cell_id", "task", "label", "model", "seed", "status", "metric", "test_metric", "best_val_metric",
+              "baseline", "solved", "epochs", "epochs_to_solve", "params", "wall_seconds", "seconds_per_epoch",
+              "train_sequences_per_second", "cudnn", "device", "git_commit", "config_hash", "error"]
+
+
+def model_key(name: str) -> tuple:
+    return (MODEL_ORDER.index(name), name) if name in MODEL_ORDER else (len(MODEL_ORDER), name)
+
+
+def natural_key(text: str) -> list:
+    """'copy(T=100)' after 'copy(T=25)'."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def flat_row(record: dict) -> dict:
+    env = record.get("environment", {})
+    row = {k: record.get(k) for k in CSV_FIELDS}
+    row.update(device=env.get("device"), git_commit=env.get("git_commit"))
+    if row["error"]:
+        row["error"] = row["error"].splitlines()[0]
+    return row
+
+
+def mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    if not finite:
+        return None, None
+    return float(np.mean(finite)), (float(np.std(finite, ddof=1)) if len(finite) > 1 else None)
+
+
+def summarize(records: list[dict]) -> list[dict]:
+    """One row per (task instance, model): test metric mean/std over seeds, solved n/N, cost."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["label"], r["model"]), []).append(r)
+    rows = []
+    for (label, model), rs in sorted(groups.items(), key=lambda kv: (natural_key(kv[0][0]), model_key(kv[0][1]))):
+        scored = [r for r in rs if r["status"] in store.DONE]
+        mean, std = mean_std([r.get("test_metric") for r in scored])
+        statuses = {s: sum(r["status"] == s for r in rs) for s in ("completed", "diverged", "failed", "interrupted")}
+        first = scored[0] if scored else rs[0]
+        rows.append({
+            "task": rs[0]["task"], "label": label, "model": model, "metric": first.get("metric"),
+            "higher_is_better": first.get("higher_is_better"), "params": first.get("params"),
+            "n": len(rs), "seeds": sorted(r["seed"] for r in rs), "test_mean": mean, "test_std": std,
+            "test_values": [r.get("test_metric") for r in scored],
+            "best_val_mean": mean_std([r.get("best_val_metric") for r in scored])[0],
+            "baseline": first.get("baseline"), "solved": sum(bool(r.get("solved")) for r in rs),
+            "solved_rule": first.get("solved_rule"),
+            "seconds_per_epoch": mean_std([r.get("seconds_per_epoch") for r in scored])[0],
+            "sequences_per_second": mean_std([r.get("train_sequences_per_second") for r in scored])[0],
+            "epochs": mean_std([r.get("epochs") for r in scored])[0],
+            "status": statuses,
+        })
+    return rows
+
+
+def _num(value, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}g}"
+
+
+def _status_note(status: dict) -> str:
+    return ", ".join(f"{n} {s}" for s, n in status.items() if n and s != "completed") or "ok"
+
+
+def render_markdown(records: list[dict], run_info: dict, extra: str = "") -> str:
+    rows = summarize(records)
+    lines = ["# rnn-zoo results", ""]
+    if run_info.get("command"):
+        lines += [f"Command: `{run_info['command']}`", ""]
+    envs = sorted({json.dumps({k: v for k, v in r.get("environment", {}).items() if k != "git_commit"}, sort_keys=True)
+                   for r in records})
+    for env in envs:
+        e = json.loads(env)
+        lines.append(f"Machine: {e.get('device')}; Python {e.get('python')}, TensorFlow {e.get('tensorflow')}, "
+                     f"Keras {e.get('keras')} ({e.get('backend')} backend), NumPy {e.get('numpy')}.")
+    commits = sorted({str(r.get("environment", {}).get("git_commit")) for r in records})
+    lines += [f"Code: git {', '.join(commits)}.", ""] if records else ["No cells yet.", ""]
+    for label in sorted({r["label"] for r in rows}, key=natural_key):
+        group = [r for r in rows if r["label"] == label]
+        head = group[0]
+        better = "higher" if head["higher_is_better"] else "lower"
+        lines += [f"## {label}", "",
+                  f"Test {head['metric']} ({better} is better) over seeds; baseline {_num(head['baseline'])} "
+                  f"(best trivial predictor); solved: {head['solved_rule']}.", "",
+                  f"| model | params | test {head['metric']} (mean ± std) | seeds | baseline | solved | epochs "
+                  f"| s/epoch | train seq/s | notes |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for r in group:
+            score = _num(r["test_mean"]) + (f" ± {_num(r['test_std'], 2)}" if r["test_std"] is not None else "")
+            lines.append(f"| {r['model']} | {r['params'] or '—'} | {score} | {r['n']} | {_num(r['baseline'])} "
+                         f"| {r['solved']}/{r['n']} | {_num(r['epochs'], 3)} | {_num(r['seconds_per_epoch'], 3)} "
+                         f"| {_num(r['sequences_per_second'], 4)} | {_status_note(r['status'])} |")
+        lines.append("")
+    return "\n".join(lines) + extra
+
+
+def render_csv(records: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: ("" if v is None else v) for k, v in flat_row(r).items()})
+    return buf.getvalue()
+
+
+def write_tables(out: Path, extra_markdown: str = "") -> list[Path]:
+    """(Re)write the three tables from the cell files under `out`."""
+    out = Path(out)
+    records = store.load_cells(out)
+    info_path = out / "run.json"
+    run_info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    outputs = {
+        out / "results.md": render_markdown(records, run_info, extra_markdown),
+        out / "results.csv": render_csv(records),
+        out / "results.json": json.dumps(store.clean_json({"cells": [flat_row(r) for r in records],
+                                                           "summary": summarize(records)}), indent=1) + "\n",
+    }
+    for path, text in outputs.items():
+        store.write_atomic(path, text)
+    return list(outputs)

@@ -1,0 +1,128 @@
+"""Run a matrix of cells: skip finished ones, write each result before the next starts, survive failures."""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Protocol, TextIO
+
+import tasks
+from tasks.base import Splits
+from zoo.bench import report, store
+from zoo.bench.matrix import Cell
+from zoo.bench.train import base_record, train_cell
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Executor(Protocol):
+    """Runs `fn` on each cell and yields the records. A process pool or a cluster can stand in later."""
+
+    def map(self, fn: Callable[[Cell], dict], cells: Iterable[Cell]) -> Iterator[dict]: ...
+
+
+class SerialExecutor:
+    """One cell after another, in this process."""
+
+    def map(self, fn: Callable[[Cell], dict], cells: Iterable[Cell]) -> Iterator[dict]:
+        for cell in cells:
+            yield fn(cell)
+
+
+class DataCache:
+    """Keeps the prepared data of the current task instance and seed; cells are ordered to share it."""
+
+    def __init__(self):
+        self._key: str | None = None
+        self._splits: Splits | None = None
+
+    def get(self, cell: Cell) -> Splits:
+        key = cell.data_key()
+        if key != self._key:
+            self._key, self._splits = None, None  # free the previous data first
+            task = tasks.create_task(cell.task, **cell.task_params)
+            self._splits = task.data(cell.seed, batch_size=cell.recipe["batch_size"])
+            self._key = key
+        return self._splits
+
+
+class Progress:
+    """One line per cell on stderr: position, elapsed time, ETA, the cell and its outcome."""
+
+    def __init__(self, total: int, skipped: int, stream: TextIO = sys.stderr):
+        self.total, self.done, self.stream = total, skipped, stream
+        self.ran = 0
+        self.start = time.perf_counter()
+        if skipped:
+            print(f"resuming: {skipped} of {total} cells already finished", file=stream, flush=True)
+
+    def begin(self, cell: Cell) -> None:
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.ran * (self.total - self.done) if self.ran else None
+        print(f"[{self.done + 1}/{self.total} | {_hms(elapsed)} elapsed | ETA {_hms(eta) if eta is not None else '?'}] "
+              f"{cell.model} on {cell.label} seed {cell.seed} ...", file=self.stream, flush=True)
+
+    def end(self, record: dict) -> None:
+        self.done += 1
+        self.ran += 1
+        if record["status"] in store.DONE:
+            outcome = (f"{record['metric']} {_fmt(record['test_metric'])} (baseline {_fmt(record['baseline'])}), "
+                       f"{record['epochs']} epochs, {record['wall_seconds']:.1f}s")
+        else:
+            outcome = (record.get("error") or "").splitlines()[0][:200]
+        print(f"    {record['status']}: {outcome}", file=self.stream, flush=True)
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _fmt(value) -> str:
+    return "nan" if value is None else f"{value:.4g}"
+
+
+def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, verbose: bool = False,
+               tensorboard: bool = False, stream: TextIO = sys.stderr) -> int:
+    """Run the cells not yet finished under `out`; returns the exit code (0, 1 if any failed, 130 on Ctrl-C)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    store.remove_stale_temporaries(out)
+    done = store.finished_cells(out, cells)
+    todo = [c for c in cells if c.cell_id not in done]
+    progress = Progress(len(cells), len(cells) - len(todo), stream)
+    data = DataCache()
+    running: dict[str, object] = {}
+    failed = 0
+
+    def run_one(cell: Cell) -> dict:
+        running.update(cell=cell, start=time.perf_counter())
+        progress.begin(cell)
+        try:
+            record = train_cell(cell, data.get(cell), verbose=verbose,
+                                tensorboard=out / "tensorboard" if tensorboard else None)
+        except Exception as err:  # one broken cell must not stop the matrix
+            record = {**base_record(cell), "status": "failed", "error": f"{type(err).__name__}: {err}",
+                      "traceback": traceback.format_exc(), "wall_seconds": time.perf_counter() - running["start"]}
+        store.save_cell(out, record)  # on disk before the next cell starts
+        running.clear()
+        report.write_tables(out)
+        progress.end(record)
+        return record
+
+    try:
+        for record in (executor or SerialExecutor()).map(run_one, todo):
+            failed += record["status"] == "failed"
+    except KeyboardInterrupt:
+        cell = running.get("cell")
+        if cell is not None:
+            store.save_cell(out, {**base_record(cell), "status": "interrupted", "error": "KeyboardInterrupt",
+                                  "wall_seconds": time.perf_counter() - running["start"]})
+        report.write_tables(out)
+        print(f"interrupted: finished cells are kept in {out}; run the same command to resume", file=stream)
+        return EXIT_INTERRUPTED
+    report.write_tables(out)
+    if failed:
+        print(f"{failed} cell(s) failed; see status and traceback in {out}/cells", file=stream)
+    return EXIT_FAILED if failed else EXIT_OK

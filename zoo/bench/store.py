@@ -1,0 +1,88 @@
+"""Cell files on disk: one JSON per finished cell, written atomically, read back for resume and reports."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from zoo.bench.matrix import Cell, UsageError
+
+DONE = ("completed", "diverged")  # a resumed run does not repeat these
+TMP_SUFFIX = ".tmp"
+
+
+def cells_dir(out: Path) -> Path:
+    return Path(out) / "cells"
+
+
+def clean_json(obj: Any) -> Any:
+    """NaN/Inf -> None so every file is strict JSON."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean_json(v) for v in obj]
+    return obj
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file, fsync, then rename over `path`: readers see all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the rename itself survives a crash
+    finally:
+        os.close(dir_fd)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_atomic(path, json.dumps(clean_json(obj), indent=1, sort_keys=True) + "\n")
+
+
+def save_cell(out: Path, record: dict) -> Path:
+    path = cells_dir(out) / f"{record['cell_id']}.json"
+    write_json(path, record)
+    return path
+
+
+def load_cells(out: Path) -> list[dict]:
+    """Every cell record under `out`, sorted by id; stale temporary files are ignored."""
+    folder = cells_dir(out)
+    if not folder.is_dir():
+        return []
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def remove_stale_temporaries(out: Path) -> int:
+    """Delete half-written files a killed run left behind; returns how many."""
+    stale = list(cells_dir(out).glob(f"*{TMP_SUFFIX}")) + list(Path(out).glob(f"*{TMP_SUFFIX}"))
+    for path in stale:
+        path.unlink()
+    return len(stale)
+
+
+def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
+    """Ids of cells already done under `out`; a file from a different config is a UsageError."""
+    existing = {r["cell_id"]: r for r in load_cells(out)}
+    done = set()
+    for cell in cells:
+        record = existing.get(cell.cell_id)
+        if record is None:
+            continue
+        if record.get("config_hash") != cell.config_hash:
+            raise UsageError(
+                f"{out} already holds cell {cell.cell_id} from a different config "
+                f"(hash {record.get('config_hash')} != {cell.config_hash}); use another --out"
+            )
+        if record.get("status") in DONE:
+            done.add(cell.cell_id)
+    return done

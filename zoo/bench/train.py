@@ -1,0 +1,146 @@
+"""Train and evaluate one cell, returning its record (a JSON-able dict)."""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import keras
+
+import tasks
+import zoo
+from tasks.base import Recipe, Splits, Task
+from zoo.bench.matrix import Cell
+from zoo.bench.metadata import cudnn_status, environment
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Per-epoch wall time of the training pass alone (until validation starts) and of the whole epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.train_seconds: list[float] = []
+        self.epoch_seconds: list[float] = []
+        self._start = self._train_end = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._train_end = time.perf_counter(), None
+
+    def on_test_begin(self, logs=None):
+        if self._start is not None and self._train_end is None:
+            self._train_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.train_seconds.append((self._train_end or now) - self._start)
+        self.epoch_seconds.append(now - self._start)
+        self._start = None
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop at the first NaN/Inf batch loss and remember that it happened (TerminateOnNaN does not)."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at: int | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.diverged_at = self._epoch
+            self.model.stop_training = True
+
+
+def make_optimizer(recipe: Recipe) -> keras.optimizers.Optimizer:
+    config = {"learning_rate": recipe.learning_rate}
+    if recipe.clipnorm:
+        config["clipnorm"] = recipe.clipnorm
+    return keras.optimizers.get({"class_name": recipe.optimizer, "config": config})
+
+
+def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> keras.Model:
+    model = zoo.create_model(model_name, task.spec, **hparams)
+    model.compile(make_optimizer(recipe), task.loss(), metrics=task.metrics())
+    return model
+
+
+def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: Path | None = None) -> dict:
+    """Build, train (early stopping on validation, best weights restored) and test one cell."""
+    task = tasks.create_task(cell.task, **cell.task_params)
+    recipe = Recipe(**cell.recipe)
+    keras.utils.set_random_seed(cell.seed)
+    model = compile_for(task, cell.model, cell.hparams, recipe)
+    clock, nan_guard = EpochClock(), StopOnNonFinite()
+    monitor = f"val_{task.metric}"
+    callbacks = [clock, nan_guard, keras.callbacks.EarlyStopping(
+        monitor, mode="max" if task.higher_is_better else "min", patience=recipe.patience, restore_best_weights=True)]
+    if tensorboard is not None:
+        callbacks.append(keras.callbacks.TensorBoard(str(tensorboard / cell.cell_id)))
+
+    start = time.perf_counter()
+    # shuffle=False: the tf.data pipeline already reshuffles every epoch with the cell's seed
+    history = model.fit(splits.train, validation_data=splits.val, epochs=recipe.epochs, verbose=2 if verbose else 0,
+                        callbacks=callbacks, shuffle=False).history
+    test = model.evaluate(splits.test, verbose=0, return_dict=True)
+    wall = time.perf_counter() - start
+
+    best_val = _best(history.get(monitor, []), task.higher_is_better)
+    finite = all(math.isfinite(float(v)) for v in test.values())
+    status = "diverged" if nan_guard.diverged_at is not None or not finite else "completed"
+    epochs = len(clock.epoch_seconds)
+    steady = sorted(clock.train_seconds[1:] or clock.train_seconds)  # epoch 1 includes tracing
+    train_s = steady[len(steady) // 2] if steady else float("nan")
+    return {
+        **base_record(cell),
+        "status": status,
+        "error": f"non-finite loss in epoch {nan_guard.diverged_at + 1}" if nan_guard.diverged_at is not None else None,
+        "test": {k: float(v) for k, v in test.items()},
+        "metric": task.metric,
+        "higher_is_better": task.higher_is_better,
+        "test_metric": float(test[task.metric]),
+        "best_val_metric": best_val,
+        "baseline": task.baseline,
+        "solved_rule": task.solved.describe(),
+        "solved": status == "completed" and task.solved.met(float(test[task.solved.metric])),
+        "epochs_to_solve": _epochs_to_solve(history, task),
+        "history": {k: [float(x) for x in v] for k, v in history.items()},
+        "epochs": epochs,
+        "params": model.count_params(),
+        "wall_seconds": wall,
+        "epoch_seconds": clock.epoch_seconds,
+        "seconds_per_epoch": sum(clock.epoch_seconds) / max(1, epochs),
+        "train_sequences_per_second": splits.sizes["train"] / train_s if train_s > 0 else None,
+        "n_train": splits.sizes["train"],
+        "cudnn": cudnn_status(model),
+    }
+
+
+def base_record(cell: Cell) -> dict:
+    """The identity and environment of a cell, common to every status."""
+    return {
+        "cell_id": cell.cell_id,
+        "label": cell.label,
+        "config": cell.config(),
+        "config_hash": cell.config_hash,
+        "model": cell.model,
+        "task": cell.task,
+        "seed": cell.seed,
+        "environment": environment(),
+    }
+
+
+def _best(values: list[float], higher: bool) -> float | None:
+    finite = [v for v in values if math.isfinite(v)]
+    return (max(finite) if higher else min(finite)) if finite else None
+
+
+def _epochs_to_solve(history: dict, task: Task) -> int | None:
+    """First epoch (1-based) whose validation score meets the solved criterion, if any."""
+    for i, value in enumerate(history.get(f"val_{task.solved.metric}", [])):
+        if task.solved.met(value):
+            return i + 1
+    return None
