@@ -7,7 +7,7 @@ from typing import ClassVar
 import keras
 import numpy as np
 
-from tasks.base import Criterion, Recipe, Splits, Task, array_splits, seed_streams
+from tasks.base import Criterion, Recipe, SyntheticTask
 from tasks.registry import register_task
 from zoo.spec import InputSpec, OutputSpec, Spec
 
@@ -31,26 +31,20 @@ def generate_adding(n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarra
 
 @register_task
 @dataclass(frozen=True)
-class Adding(Task):
+class Adding(SyntheticTask):
     """Sum the two marked values of a length-T sequence; needs memory across up to T steps.
 
     Baseline: always predicting 1 (the mean of the sum) gives MSE = Var(U1 + U2) = 2/12 = 1/6.
     Solved: test MSE <= 0.01 (6% of the baseline).
     """
 
-    T: int = 100
-    n_train: int = 10_000
-    n_val: int = 1_000
-    n_test: int = 1_000
-
     name: ClassVar[str] = "adding"
     metric: ClassVar[str] = "mse"
     higher_is_better: ClassVar[bool] = False
     recipe: ClassVar[Recipe] = Recipe(learning_rate=1e-3, batch_size=50, epochs=20, clipnorm=1.0, patience=5)
-    headline_params: ClassVar[tuple[str, ...]] = ("T",)
 
     def __post_init__(self) -> None:
-        self.check_positive("T", "n_train", "n_val", "n_test")
+        super().__post_init__()
         if self.T < 2:
             raise ValueError(f"adding.T must be >= 2 (one marker in each half), got {self.T}")
 
@@ -72,10 +66,5 @@ class Adding(Task):
     def metrics(self) -> list:
         return [keras.metrics.MeanSquaredError(name="mse")]
 
-    def arrays(self, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        rngs = seed_streams(seed)
-        sizes = (self.n_train, self.n_val, self.n_test)
-        return {s: generate_adding(n, self.T, r) for s, n, r in zip(("train", "val", "test"), sizes, rngs)}
-
-    def data(self, seed: int, batch_size: int | None = None) -> Splits:
-        return array_splits(self.arrays(seed), batch_size or self.recipe.batch_size, seed)
+    def generate(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return generate_adding(n, self.T, rng)

@@ -130,3 +130,30 @@ def array_splits(arrays: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: i
         test=make_dataset(*arrays["test"], batch_size),
         sizes={k: len(v[0]) for k, v in arrays.items()},
     )
+
+
+@dataclass(frozen=True)
+class SyntheticTask(Task):
+    """A generated task: sequences of length parameter T, sizes of the three splits."""
+
+    T: int = 100
+    n_train: int = 10_000
+    n_val: int = 1_000
+    n_test: int = 1_000
+
+    headline_params: ClassVar[tuple[str, ...]] = ("T",)
+
+    def __post_init__(self) -> None:
+        self.check_positive("T", "n_train", "n_val", "n_test")
+
+    def generate(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """n (x, y) examples drawn from rng."""
+        raise NotImplementedError
+
+    def arrays(self, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """train / val / test arrays, each from its own stream of the seed."""
+        sizes = {"train": self.n_train, "val": self.n_val, "test": self.n_test}
+        return {split: self.generate(n, rng) for (split, n), rng in zip(sizes.items(), seed_streams(seed))}
+
+    def data(self, seed: int, batch_size: int | None = None) -> Splits:
+        return array_splits(self.arrays(seed), batch_size or self.recipe.batch_size, seed)

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from tasks.base import Criterion, Recipe, Splits, Task, array_splits, seed_streams
+from tasks.base import Criterion, Recipe, SyntheticTask
 from tasks.registry import register_task
 from zoo.spec import InputSpec, OutputSpec, Spec
 
@@ -59,7 +59,7 @@ class RecallAccuracy(keras.metrics.Metric):
 
 @register_task
 @dataclass(frozen=True)
-class Copy(Task):
+class Copy(SyntheticTask):
     """Reproduce 10 symbols after a gap of T steps; per-step cross-entropy over T + 20 steps.
 
     Baseline: the memoryless predictor (blank for T + 10 steps, then uniform over the 8 data
@@ -67,19 +67,10 @@ class Copy(Task):
     10 recalled symbols (guessing gives 1/8).
     """
 
-    T: int = 100
-    n_train: int = 10_000
-    n_val: int = 1_000
-    n_test: int = 1_000
-
     name: ClassVar[str] = "copy"
     metric: ClassVar[str] = "cross_entropy"
     higher_is_better: ClassVar[bool] = False
     recipe: ClassVar[Recipe] = Recipe(learning_rate=1e-3, batch_size=64, epochs=20, clipnorm=1.0, patience=5)
-    headline_params: ClassVar[tuple[str, ...]] = ("T",)
-
-    def __post_init__(self) -> None:
-        self.check_positive("T", "n_train", "n_val", "n_test")
 
     @property
     def spec(self) -> Spec:
@@ -99,10 +90,5 @@ class Copy(Task):
     def metrics(self) -> list:
         return [keras.metrics.SparseCategoricalCrossentropy(name="cross_entropy"), RecallAccuracy()]
 
-    def arrays(self, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        rngs = seed_streams(seed)
-        sizes = (self.n_train, self.n_val, self.n_test)
-        return {s: generate_copy(n, self.T, r) for s, n, r in zip(("train", "val", "test"), sizes, rngs)}
-
-    def data(self, seed: int, batch_size: int | None = None) -> Splits:
-        return array_splits(self.arrays(seed), batch_size or self.recipe.batch_size, seed)
+    def generate(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return generate_copy(n, self.T, rng)

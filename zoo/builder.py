@@ -77,6 +77,22 @@ class CellFamily:
     cudnn: bool = False  # a Keras layer with a fused cuDNN kernel (takes use_cudnn)
 
 
+def custom_cell_family(name: str, cell_class: type, bias_layout: str) -> CellFamily:
+    """A family whose layers are keras.layers.RNN over a zoo cell taking units, unit_forget_bias, bias_initializer."""
+    from zoo.initializers import ChronoBias
+
+    def make_layer(cfg: RecurrentConfig, return_sequences: bool, layer_name: str) -> keras.layers.Layer:
+        chrono = cfg.gate_init == "chrono"
+        cell = cell_class(
+            cfg.units,
+            unit_forget_bias=not chrono,
+            bias_initializer=ChronoBias(cfg.chrono_tmax, bias_layout) if chrono else "zeros",
+        )
+        return keras.layers.RNN(cell, return_sequences=return_sequences, name=layer_name)
+
+    return CellFamily(name, make_layer)
+
+
 def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: dict, **defaults) -> keras.Model:
     """Build `family` for `spec`; `defaults` are the registered model's own defaults."""
     cfg = RecurrentConfig.from_hparams(hparams, **defaults)

@@ -1,24 +1,12 @@
 """LSTM with coupled input and forget gates, on zoo.cells.CIFGLSTMCell."""
 import keras
 
-from zoo.builder import CellFamily, RecurrentConfig, build_recurrent_model
+from zoo.builder import build_recurrent_model, custom_cell_family
 from zoo.cells import CIFGLSTMCell
-from zoo.initializers import ChronoBias
 from zoo.registry import register_model
 from zoo.spec import Spec
 
-
-def _layer(cfg: RecurrentConfig, return_sequences: bool, name: str) -> keras.layers.Layer:
-    chrono = cfg.gate_init == "chrono"
-    cell = CIFGLSTMCell(
-        cfg.units,
-        unit_forget_bias=not chrono,
-        bias_initializer=ChronoBias(cfg.chrono_tmax, "cifg") if chrono else "zeros",
-    )
-    return keras.layers.RNN(cell, return_sequences=return_sequences, name=name)
-
-
-FAMILY = CellFamily("cifg_lstm", _layer)
+FAMILY = custom_cell_family("cifg_lstm", CIFGLSTMCell, bias_layout="cifg")
 
 
 @register_model

@@ -1,24 +1,12 @@
 """LSTM with peephole connections, on zoo.cells.PeepholeLSTMCell."""
 import keras
 
-from zoo.builder import CellFamily, RecurrentConfig, build_recurrent_model
+from zoo.builder import build_recurrent_model, custom_cell_family
 from zoo.cells import PeepholeLSTMCell
-from zoo.initializers import ChronoBias
 from zoo.registry import register_model
 from zoo.spec import Spec
 
-
-def _layer(cfg: RecurrentConfig, return_sequences: bool, name: str) -> keras.layers.Layer:
-    chrono = cfg.gate_init == "chrono"
-    cell = PeepholeLSTMCell(
-        cfg.units,
-        unit_forget_bias=not chrono,
-        bias_initializer=ChronoBias(cfg.chrono_tmax, "lstm") if chrono else "zeros",
-    )
-    return keras.layers.RNN(cell, return_sequences=return_sequences, name=name)
-
-
-FAMILY = CellFamily("peephole_lstm", _layer)
+FAMILY = custom_cell_family("peephole_lstm", PeepholeLSTMCell, bias_layout="lstm")
 
 
 @register_model
