@@ -34,6 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
     rep.add_argument("run_dir")
 
+    cmp_ = sub.add_parser("compare", help="compare two models over seeds on every task of a run")
+    cmp_.add_argument("a", nargs="?", default="lstm")
+    cmp_.add_argument("b", nargs="?", default="gru")
+    cmp_.add_argument("--run", default="results/quick", help="run directory (default: results/quick)")
+
+    grad = sub.add_parser("gradients", help="measure ||d loss / d x_t|| over time steps, before and after training")
+    grad.add_argument("--task", default="adding")
+    grad.add_argument("--models", default="rnn,lstm,gru")
+    grad.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="TASK.PARAM=V or model.HPARAM=V, as for run")
+    grad.add_argument("--epochs", type=int, default=5, help="training epochs between the two measurements")
+    grad.add_argument("--seed", type=int, default=0)
+    grad.add_argument("--batch", type=int, default=256, help="test sequences the norms are averaged over")
+    grad.add_argument("--out", default="results/gradients")
+
     ls = sub.add_parser("list", help="list models, tasks and presets")
     ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None)
     return p
@@ -50,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args, argv)
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "compare":
+            return cmd_compare(args)
+        if args.command == "gradients":
+            from zoo.bench.gradients import main_args
+
+            return main_args(args)
         return cmd_list(args)
     except UsageError as err:
         print(f"rnn-zoo: error: {err}", file=sys.stderr)
@@ -166,8 +187,30 @@ def cmd_report(args) -> int:
     out = Path(args.run_dir)
     if not store.load_cells(out):
         raise UsageError(f"{out} holds no cell files (expected {out}/cells/*.json)")
-    for path in report.write_tables(out):
+    for path in report.write_all(out):
         print(path)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from zoo.bench import compare, plots, report, store
+    from zoo.bench.matrix import UsageError, expand_models
+
+    for name in (args.a, args.b):
+        if expand_models(name) != [name]:
+            raise UsageError(f"compare takes two model names, got {name!r}")
+    out = Path(args.run)
+    records = store.load_cells(out)
+    if not records:
+        raise UsageError(f"--run {out} holds no cell files (expected {out}/cells/*.json)")
+    rows = compare.compare(records, args.a, args.b)
+    text = compare.render(rows, args.a, args.b, out)
+    store.write_atomic(out / f"compare-{args.a}-{args.b}.md", text)
+    chart = plots.compare_chart(rows, args.a, args.b, out)
+    report.write_tables(out)  # results.md links the new chart
+    print(text)
+    print("\n".join(compare.verdict_lines(rows)))
+    print(f"written: {out / f'compare-{args.a}-{args.b}.md'}" + (f", {chart}" if chart else ""))
     return 0
 
 

@@ -4,28 +4,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import store
-
-# rnn-family first, then LSTMs, then GRUs: the order a reader compares them in
-MODEL_ORDER = ["rnn", "birnn", "deep_rnn", "lstm", "bilstm", "deep_lstm", "peephole_lstm", "cifg_lstm",
-               "gru", "bigru", "deep_gru"]
+from zoo.bench import store, sweep
+from zoo.bench.ordering import model_key, natural_key
 CSV_FIELDS = ["cell_id", "task", "label", "model", "seed", "status", "metric", "test_metric", "best_val_metric",
               "baseline", "solved", "epochs", "epochs_to_solve", "params", "wall_seconds", "seconds_per_epoch",
               "train_sequences_per_second", "cudnn", "device", "git_commit", "config_hash", "error"]
-
-
-def model_key(name: str) -> tuple:
-    return (MODEL_ORDER.index(name), name) if name in MODEL_ORDER else (len(MODEL_ORDER), name)
-
-
-def natural_key(text: str) -> list:
-    """'copy(T=100)' after 'copy(T=25)'."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def flat_row(record: dict) -> dict:
@@ -79,7 +66,7 @@ def _status_note(status: dict) -> str:
     return ", ".join(f"{n} {s}" for s, n in status.items() if n and s != "completed") or "ok"
 
 
-def render_markdown(records: list[dict], run_info: dict, extra: str = "") -> str:
+def render_markdown(records: list[dict], run_info: dict, figures: list[str] = ()) -> str:
     rows = summarize(records)
     lines = ["# rnn-zoo results", ""]
     if run_info.get("command"):
@@ -108,7 +95,10 @@ def render_markdown(records: list[dict], run_info: dict, extra: str = "") -> str
                          f"| {r['solved']}/{r['n']} | {_num(r['epochs'], 3)} | {_num(r['seconds_per_epoch'], 3)} "
                          f"| {_num(r['sequences_per_second'], 4)} | {_status_note(r['status'])} |")
         lines.append("")
-    return "\n".join(lines) + extra
+    lines += sweep.render_markdown(records)
+    if figures:
+        lines += ["## Figures", ""] + [f"- [{name}]({name})" for name in figures] + [""]
+    return "\n".join(lines)
 
 
 def render_csv(records: list[dict]) -> str:
@@ -120,14 +110,15 @@ def render_csv(records: list[dict]) -> str:
     return buf.getvalue()
 
 
-def write_tables(out: Path, extra_markdown: str = "") -> list[Path]:
-    """(Re)write the three tables from the cell files under `out`."""
+def write_tables(out: Path) -> list[Path]:
+    """(Re)write the three tables from the cell files under `out`; results.md links the PNGs found there."""
     out = Path(out)
     records = store.load_cells(out)
     info_path = out / "run.json"
     run_info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    figures = sorted(p.name for p in out.glob("*.png"))
     outputs = {
-        out / "results.md": render_markdown(records, run_info, extra_markdown),
+        out / "results.md": render_markdown(records, run_info, figures),
         out / "results.csv": render_csv(records),
         out / "results.json": json.dumps(store.clean_json({"cells": [flat_row(r) for r in records],
                                                            "summary": summarize(records)}), indent=1) + "\n",
@@ -135,3 +126,11 @@ def write_tables(out: Path, extra_markdown: str = "") -> list[Path]:
     for path, text in outputs.items():
         store.write_atomic(path, text)
     return list(outputs)
+
+
+def write_all(out: Path) -> list[Path]:
+    """Figures first (so results.md can link them), then the tables."""
+    from zoo.bench import plots  # matplotlib only when figures are wanted
+
+    records = store.load_cells(out)
+    return plots.run_figures(records, Path(out)) + write_tables(out)

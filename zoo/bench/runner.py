@@ -122,7 +122,7 @@ def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, v
         report.write_tables(out)
         print(f"interrupted: finished cells are kept in {out}; run the same command to resume", file=stream)
         return EXIT_INTERRUPTED
-    report.write_tables(out)
+    report.write_all(out)
     if failed:
         print(f"{failed} cell(s) failed; see status and traceback in {out}/cells", file=stream)
     return EXIT_FAILED if failed else EXIT_OK

@@ -1,0 +1,149 @@
+"""Statistics, verdicts, memory sweeps, plots and gradient flow."""
+import json
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from zoo.bench import compare, plots, report, store, sweep
+from zoo.bench.cli import main
+from zoo.bench.stats import describe, welch_p
+
+# Welch's t-test example 1 from the literature (Welch 1947 as tabulated on Wikipedia): t = -2.46, p = 0.021
+A1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
+B1 = [27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4]
+
+
+def test_describe_matches_known_values_and_scipy():
+    s = describe([1, 2, 3, 4, 5])
+    assert s.n == 5 and s.mean == 3 and s.std == pytest.approx(1.5811388, abs=1e-6)
+    half = sps.t.ppf(0.975, 4) * 1.5811388 / np.sqrt(5)  # 2.776 * 0.7071
+    assert (s.ci_low, s.ci_high) == pytest.approx((3 - half, 3 + half), abs=1e-6)
+    assert s.ci_low == pytest.approx(1.0367568, abs=1e-6)
+    one = describe([0.7])
+    assert one.n == 1 and one.std is None and one.ci_low is None
+    assert describe([1.0, None, float("nan"), 3.0]).n == 2
+
+
+def test_welch_p_matches_the_textbook_example():
+    assert welch_p(A1, B1) == pytest.approx(0.021, abs=1e-3)
+    assert welch_p(A1, B1) == pytest.approx(sps.ttest_ind(A1, B1, equal_var=False).pvalue, rel=1e-12)
+    assert welch_p([1.0], [2.0, 3.0]) is None  # undefined with one sample
+    assert welch_p([1.0, 1.0], [1.0, 1.0]) is None
+
+
+def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, baseline=1 / 6, solved=False,
+                params=None, t=None, extra_test=None, history=None):
+    task_params = dict(params or {"T": 10, "n_train": 8, "n_val": 8, "n_test": 8})
+    if t is not None:
+        task_params["T"] = t
+    return {
+        "cell_id": f"{label}__{model}__seed{seed}", "label": label, "task": task, "model": model, "seed": seed,
+        "status": "completed", "metric": metric, "higher_is_better": higher, "test_metric": value,
+        "test": {metric: value, **(extra_test or {})}, "best_val_metric": value, "baseline": baseline,
+        "solved": solved, "solved_rule": "mse <= 0.01", "epochs_to_solve": 3 if solved else None, "params": 100,
+        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": 1000.0, "cudnn": "not eligible",
+        "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
+        "config": {"task_params": task_params}, "config_hash": "x", "environment": {"device": "CPU: test"},
+    }
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    records = []
+    for seed, (l, g) in enumerate([(0.010, 0.050), (0.011, 0.052), (0.012, 0.049)]):
+        records += [fake_record("lstm", "adding", "adding(T=10)", seed, l, solved=True),
+                    fake_record("gru", "adding", "adding(T=10)", seed, g)]
+    for seed, (l, g) in enumerate([(0.80, 0.81), (0.84, 0.79), (0.78, 0.83)]):
+        kw = dict(metric="accuracy", higher=True, baseline=0.5, params={"max_len": 20})
+        records += [fake_record("lstm", "imdb", "imdb(max_len=20)", seed, l, **kw),
+                    fake_record("gru", "imdb", "imdb(max_len=20)", seed, g, **kw)]
+    for T, recall in [(5, (1.0, 0.99, 0.2)), (10, (1.0, 0.995, 0.15)), (20, (0.5, 0.999, 0.13))]:
+        for seed in (0, 1):
+            for model, r in zip(("lstm", "gru", "rnn"), recall):
+                records.append(fake_record(model, "copy", f"copy(T={T})", seed, 0.1, metric="cross_entropy",
+                                           t=T, solved=r >= 0.99, extra_test={"recall_accuracy": r}))
+    for r in records:
+        store.save_cell(tmp_path, r)
+    return tmp_path
+
+
+def test_compare_verdicts(run_dir):
+    rows = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "lstm", "gru")}
+    assert rows["adding(T=10)"]["verdict"].startswith("LSTM better, p=")  # lower mse wins
+    assert rows["adding(T=10)"]["p_value"] < 0.001
+    assert rows["imdb(max_len=20)"]["verdict"].startswith("no significant difference with 3 seeds")
+    flipped = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "gru", "lstm")}
+    assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better")
+    text = compare.render(list(rows.values()), "lstm", "gru", run_dir)
+    assert "| adding(T=10) | mse ↓ |" in text and "3/3, epoch 3 on average" in text
+
+
+def test_higher_is_better_direction():
+    recs = [fake_record(m, "imdb", "imdb", s, v, metric="accuracy", higher=True)
+            for s in range(3) for m, v in (("lstm", 0.9 + s * 1e-3), ("gru", 0.7 + s * 1e-3))]
+    (row,) = compare.compare(recs, "lstm", "gru")
+    assert row["verdict"].startswith("LSTM better")
+    single = compare.compare(recs[:2], "lstm", "gru")[0]
+    assert single["verdict"].startswith("too few seeds to test")
+
+
+def test_memory_sweep_and_horizon(run_dir):
+    records = store.load_cells(run_dir)
+    (sw,) = sweep.find_sweeps(records)
+    assert (sw.task, sw.param, sw.values, sw.solved_metric) == ("copy", "T", [5, 10, 20], "recall_accuracy")
+    horizons = {r["model"]: r["horizon"] for r in sweep.sweep_table(records, sw)}
+    assert horizons == {"lstm": 10, "gru": 20, "rnn": None}
+    md = "\n".join(sweep.render_markdown(records))
+    assert "| gru | 0.99 (2/2) | 0.995 (2/2) | 0.999 (2/2) | T=20 |" in md
+    assert "| rnn |" in md and "none solved" in md
+
+
+def test_every_plot_writes_a_png_and_results_md_links_them(run_dir):
+    paths = report.write_all(run_dir)
+    pngs = [p for p in paths if p.suffix == ".png"]
+    assert {p.name for p in pngs} >= {"curves-adding-T10.png", "final-metrics.png", "sweep-copy-T.png"}
+    rows = compare.compare(store.load_cells(run_dir), "lstm", "gru")
+    pngs.append(plots.compare_chart(rows, "lstm", "gru", run_dir))
+    for p in pngs:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000
+    md = (run_dir / "results.md").read_text()
+    assert "[sweep-copy-T.png](sweep-copy-T.png)" in md and "## Memory sweep: copy.T" in md
+
+
+def test_compare_command_writes_report(run_dir, capsys):
+    assert main(["compare", "lstm", "gru", "--run", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "adding(T=10): LSTM better, p=" in out
+    assert (run_dir / "compare-lstm-gru.md").read_text().startswith("# lstm vs gru")
+    assert (run_dir / "compare-lstm-gru.png").stat().st_size > 5000
+    assert "compare-lstm-gru.png" in (run_dir / "results.md").read_text()
+
+
+def test_compare_command_bad_input(tmp_path, capsys):
+    assert main(["compare", "lstm", "grux", "--run", str(tmp_path)]) == 2
+    assert main(["compare", "lstm", "gru", "--run", str(tmp_path)]) == 2
+    assert "holds no cell files" in capsys.readouterr().err
+
+
+def test_gradient_flow_on_a_tiny_model(tmp_path, capsys):
+    code = main(["gradients", "--task", "adding", "--set", "adding.T=8", "--set", "adding.n_train=64",
+                 "--set", "adding.n_val=32", "--set", "adding.n_test=32", "--set", "model.units=4",
+                 "--models", "rnn,gru", "--epochs", "1", "--batch", "16", "--out", str(tmp_path)])
+    assert code == 0
+    result = json.loads((tmp_path / "gradients-adding-T8.json").read_text())
+    for model in ("rnn", "gru"):
+        for phase in ("init", "trained"):
+            norms = np.asarray(result["models"][model][phase]["norms"])
+            assert norms.shape == (8,) and np.all(np.isfinite(norms)) and np.all(norms > 0)
+    assert (tmp_path / "gradients-adding-T8.png").stat().st_size > 5000
+    assert "||g_1||/||g_T||" in capsys.readouterr().out
+
+
+def test_gradient_flow_on_token_inputs():
+    import tasks
+    from zoo.bench.gradients import measure
+
+    task = tasks.create_task("copy", T=4, n_train=16, n_val=8, n_test=8)
+    result = measure(task, ["lstm"], {"units": 4, "embedding_dim": 3}, epochs=1, batch=8)
+    assert len(result["models"]["lstm"]["init"]["norms"]) == 24  # T + 20 steps

@@ -1,0 +1,101 @@
+"""Gradient flow through time: ||d loss / d x_t|| for every step t, before and after training.
+
+The loss is read at the end of the sequence, so the gradient reaching step t has been multiplied
+through T - t recurrent steps; a plain RNN's shrinks geometrically, a gated cell's need not.
+"""
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import tasks
+from tasks.base import Recipe, Task
+from zoo.bench.train import compile_for
+
+
+def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray, loss) -> np.ndarray:
+    """Mean over the batch of ||d loss / d x_t|| for each step t: shape (T,)."""
+    inputs = model
+    if model.inputs[0].dtype.startswith("int"):  # tokens: differentiate w.r.t. the embedded inputs
+        embedding = model.get_layer("embedding")
+        if embedding.mask_zero:
+            raise ValueError("gradient flow needs unpadded inputs; this task's tokens are masked")
+        x = embedding(x)
+        inputs = keras.Model(embedding.output, model.output)
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = loss(y, inputs(x, training=False))
+    grad = tape.gradient(value, x)  # (batch, T, features)
+    return tf.reduce_mean(tf.norm(grad, axis=-1), axis=0).numpy()
+
+
+def measure(task: Task, models: list[str], hparams: dict, epochs: int, seed: int = 0, batch: int = 256) -> dict:
+    """Gradient norms per model at initialisation and after `epochs` of the task's recipe."""
+    recipe = Recipe(**{**task.recipe.__dict__, "epochs": epochs})
+    splits = task.data(seed, batch_size=recipe.batch_size)
+    x, y = next(iter(splits.test.unbatch().batch(batch)))
+    loss = keras.losses.get(task.loss()) if isinstance(task.loss(), str) else task.loss()
+    result = {"task": task.describe(), "task_params": task.params, "epochs": epochs, "seed": seed, "batch": int(len(x)),
+              "hparams": hparams, "models": {}}
+    for name in models:
+        keras.utils.set_random_seed(seed)
+        model = compile_for(task, name, hparams, recipe)
+        init = input_gradient_norms(model, x, y, loss)
+        start = time.perf_counter()
+        model.fit(splits.train, validation_data=splits.val, epochs=epochs, verbose=0, shuffle=False)
+        seconds = time.perf_counter() - start
+        trained = input_gradient_norms(model, x, y, loss)
+        test = model.evaluate(splits.test, verbose=0, return_dict=True)
+        result["models"][name] = {
+            "init": summary(init), "trained": summary(trained), "train_seconds": seconds,
+            "test": {k: float(v) for k, v in test.items()},
+        }
+    return result
+
+
+def summary(norms: np.ndarray) -> dict:
+    first, last = float(norms[0]), float(norms[-1])
+    return {"norms": [float(v) for v in norms], "first": first, "last": last,
+            "first_over_last": first / last if last > 0 else None}
+
+
+def main_args(args) -> int:
+    """Body of `rnn-zoo gradients`."""
+    import json
+    from pathlib import Path
+
+    from zoo.bench import plots, store
+    from zoo.bench.matrix import UsageError, expand_models, parse_sets
+
+    task_params, hparams, _ = parse_sets(args.set)
+    unknown = set(task_params) - {args.task}
+    if unknown:
+        raise UsageError(f"--set {sorted(unknown)[0]}.*: this command runs task {args.task!r} only")
+    try:
+        task = tasks.create_task(args.task, **task_params.get(args.task, {}))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if task.spec.input.padded:
+        raise UsageError(f"--task {args.task}: gradient flow needs a task with unpadded inputs (adding, copy)")
+    if not tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.enable_op_determinism()
+    models = expand_models(args.models)
+    result = measure(task, models, {"units": 64, **hparams}, args.epochs, args.seed, args.batch)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    store.write_json(out / f"gradients-{task.describe().replace('(', '-').replace(')', '').replace('=', '')}.json",
+                     result)
+    plot = plots.gradient_flow(result, out)
+    print(f"gradient flow on {task.describe()}, batch {result['batch']}, {args.epochs} epochs of training:")
+    for name, res in result["models"].items():
+        for phase in ("init", "trained"):
+            s = res[phase]
+            print(f"  {name:14s} {phase:8s} ||g_1|| = {s['first']:.3e}  ||g_T|| = {s['last']:.3e}  "
+                  f"||g_1||/||g_T|| = {s['first_over_last']:.3e}")
+        print(f"  {name:14s} test after training: " + ", ".join(f"{k} {v:.4g}" for k, v in res["test"].items()))
+    print(plot)
+    return 0
