@@ -17,15 +17,19 @@ import zoo
 from zoo import InputSpec, OutputSpec, Spec
 
 
+KINDS = ("float", "tokens", "masked")
+
+
 def make_inputs(kind: str, n: int, T: int, rng: np.random.Generator):
-    if kind == "float":  # adding-problem shaped: (n, T, 2) -> scalar
+    """float: adding-shaped (n, T, 2); tokens: copy-shaped, no mask; masked: IMDB-shaped, right-padded."""
+    if kind == "float":
         return Spec(InputSpec(length=T, features=2), OutputSpec("regression")), \
             rng.random((n, T, 2), dtype=np.float32), rng.random((n, 1), dtype=np.float32), "mse"
-    # IMDB shaped: right-padded tokens, half the rows padded after a random length
     tokens = rng.integers(1, 1000, size=(n, T)).astype("int32")
-    lengths = np.where(rng.random(n) < 0.5, rng.integers(T // 4, T, size=n), T)
-    tokens[np.arange(T)[None, :] >= lengths[:, None]] = 0
-    spec = Spec(InputSpec(length=T, vocab_size=1000, padded=True), OutputSpec("binary"))
+    if kind == "masked":  # half the rows end early and are padded with 0 on the right
+        lengths = np.where(rng.random(n) < 0.5, rng.integers(T // 4, T, size=n), T)
+        tokens[np.arange(T)[None, :] >= lengths[:, None]] = 0
+    spec = Spec(InputSpec(length=T, vocab_size=1000, padded=kind == "masked"), OutputSpec("binary"))
     return spec, tokens, rng.integers(0, 2, size=(n, 1)).astype("float32"), "binary_crossentropy"
 
 
@@ -48,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--units", type=int, default=128)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--kinds", default=",".join(KINDS), help=f"input kinds among {', '.join(KINDS)}")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args(argv)
 
     rng = np.random.default_rng(0)
     rows = []
     print(f"backend {keras.backend.backend()}, T={args.T}, n={args.n}, units={args.units}, batch={args.batch}")
-    for kind in ("float", "tokens"):
+    for kind in args.kinds.split(","):
         spec, x, y, loss = make_inputs(kind, args.n, args.T, rng)
         for name in args.models.split(","):
             row = {"model": name, "inputs": kind}
