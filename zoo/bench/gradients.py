@@ -5,6 +5,7 @@ through T - t recurrent steps; a plain RNN's shrinks geometrically, a gated cell
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import keras
@@ -33,14 +34,15 @@ def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray, loss)
     return tf.reduce_mean(tf.norm(grad, axis=-1), axis=0).numpy()
 
 
-def measure(task: Task, models: list[str], hparams: dict, epochs: int, seed: int = 0, batch: int = 256) -> dict:
+def measure(task: Task, models: list[str], hparams: dict, epochs: int, seed: int = 0, batch: int = 256,
+            recipe_overrides: dict | None = None) -> dict:
     """Gradient norms per model at initialisation and after `epochs` of the task's recipe."""
-    recipe = Recipe(**{**task.recipe.__dict__, "epochs": epochs})
+    recipe = Recipe(**{**dataclasses.asdict(task.recipe), **(recipe_overrides or {}), "epochs": epochs})
     splits = task.data(seed, batch_size=recipe.batch_size)
     x, y = next(iter(splits.test.unbatch().batch(batch)))
     loss = keras.losses.get(task.loss()) if isinstance(task.loss(), str) else task.loss()
     result = {"task": task.describe(), "task_params": task.params, "epochs": epochs, "seed": seed, "batch": int(len(x)),
-              "hparams": hparams, "models": {}}
+              "hparams": hparams, "recipe": dataclasses.asdict(recipe), "models": {}}
     for name in models:
         keras.utils.set_random_seed(seed)
         model = compile_for(task, name, hparams, recipe)
@@ -70,8 +72,9 @@ def main_args(args) -> int:
 
     from zoo.bench import plots, store
     from zoo.bench.matrix import UsageError, expand_models, parse_sets
+    from zoo.bench.ordering import slug
 
-    task_params, hparams, _ = parse_sets(args.set)
+    task_params, hparams, recipes = parse_sets(args.set)
     unknown = set(task_params) - {args.task}
     if unknown:
         raise UsageError(f"--set {sorted(unknown)[0]}.*: this command runs task {args.task!r} only")
@@ -84,13 +87,17 @@ def main_args(args) -> int:
     if not tf.config.list_physical_devices("GPU"):
         tf.config.experimental.enable_op_determinism()
     models = expand_models(args.models)
-    result = measure(task, models, {"units": 64, **hparams}, args.epochs, args.seed, args.batch)
+    overrides = {**recipes.get("*", {}), **recipes.get(args.task, {})}
+    try:
+        result = measure(task, models, {"units": 64, **hparams}, args.epochs, args.seed, args.batch, overrides)
+    except TypeError as err:  # an unknown recipe field
+        raise UsageError(f"recipe: {err}") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    store.write_json(out / f"gradients-{task.describe().replace('(', '-').replace(')', '').replace('=', '')}.json",
-                     result)
+    store.write_json(out / f"gradients-{slug(task.describe())}.json", result)
     plot = plots.gradient_flow(result, out)
-    print(f"gradient flow on {task.describe()}, batch {result['batch']}, {args.epochs} epochs of training:")
+    print(f"gradient flow on {task.describe()}, batch {result['batch']}, {args.epochs} epochs of training "
+          f"(lr {result['recipe']['learning_rate']}):")
     for name, res in result["models"].items():
         for phase in ("init", "trained"):
             s = res[phase]
