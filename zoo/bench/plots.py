@@ -72,7 +72,7 @@ def final_metrics(records: list[dict], out: Path) -> list[Path]:
     labels = sorted({r["label"] for r in records if r["status"] in store.DONE}, key=natural_key)
     if not labels:
         return []
-    fig, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.5), squeeze=False)
+    fig, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.5), squeeze=False, layout="constrained")
     for ax, label in zip(axes[0], labels):
         runs = [r for r in records if r["label"] == label and r["status"] in store.DONE]
         models = sorted({r["model"] for r in runs}, key=model_key)
@@ -97,7 +97,7 @@ def compare_chart(rows: list[dict], a: str, b: str, out: Path) -> Path | None:
     """A vs B per task: mean with 95% CI and each seed."""
     if not rows:
         return None
-    fig, axes = plt.subplots(1, len(rows), figsize=(3.2 * len(rows), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(rows), figsize=(3.6 * len(rows), 4.2), squeeze=False, layout="constrained")
     for ax, row in zip(axes[0], rows):
         for i, m in enumerate((a, b)):
             s = row[m]["stats"]
@@ -112,7 +112,7 @@ def compare_chart(rows: list[dict], a: str, b: str, out: Path) -> Path | None:
         ax.set_xticks([0, 1], [a, b])
         p = "p n/a" if row["p_value"] is None else f"p={row['p_value']:.2g}"
         ax.set(title=f"{row['label']}\n{p}", ylabel=f"test {row['metric']}")
-    fig.suptitle(f"{a} vs {b}: mean and 95% CI over seeds (dots: seeds, dashed: baseline)")
+    fig.suptitle(f"{a} vs {b}: mean and 95% CI over seeds\n(dots: seeds, dashed: baseline)")
     return _save(fig, out / f"compare-{a}-{b}.png")
 
 
@@ -139,7 +139,7 @@ def memory_sweeps(records: list[dict], out: Path) -> list[Path]:
 
 def gradient_flow(result: dict, out: Path) -> Path:
     """||d loss / d x_t|| against t, before and after training, log scale."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrained")
     colors = _colors(list(result["models"]))
     for ax, phase in zip(axes, ("init", "trained")):
         for model, res in result["models"].items():
