@@ -1,7 +1,9 @@
 """Run a matrix of cells: skip finished ones, write each result before the next starts, survive failures."""
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -28,6 +30,29 @@ class SerialExecutor:
     def map(self, fn: Callable[[Cell], dict], cells: Iterable[Cell]) -> Iterator[dict]:
         for cell in cells:
             yield fn(cell)
+
+
+class CtrlC:
+    """While active, the first SIGINT only sets `requested` (training stops at the next batch);
+    a second one raises KeyboardInterrupt at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> "CtrlC":
+        if threading.current_thread() is threading.main_thread():  # signal handlers live there only
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 class DataCache:
@@ -95,13 +120,17 @@ def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, v
     data = DataCache()
     running: dict[str, object] = {}
     failed = 0
+    ctrl_c = CtrlC()
 
     def run_one(cell: Cell) -> dict:
+        if ctrl_c.requested:
+            raise KeyboardInterrupt
         running.update(cell=cell, start=time.perf_counter())
         progress.begin(cell)
         try:
             record = train_cell(cell, data.get(cell), verbose=verbose,
-                                tensorboard=out / "tensorboard" if tensorboard else None)
+                                tensorboard=out / "tensorboard" if tensorboard else None,
+                                stop_requested=lambda: ctrl_c.requested)
         except Exception as err:  # one broken cell must not stop the matrix
             record = {**base_record(cell), "status": "failed", "error": f"{type(err).__name__}: {err}",
                       "traceback": traceback.format_exc(), "wall_seconds": time.perf_counter() - running["start"]}
@@ -112,8 +141,9 @@ def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, v
         return record
 
     try:
-        for record in (executor or SerialExecutor()).map(run_one, todo):
-            failed += record["status"] == "failed"
+        with ctrl_c:
+            for record in (executor or SerialExecutor()).map(run_one, todo):
+                failed += record["status"] == "failed"
     except KeyboardInterrupt:
         cell = running.get("cell")
         if cell is not None:

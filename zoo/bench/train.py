@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Callable
 
 import keras
 
@@ -55,6 +56,26 @@ class StopOnNonFinite(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class StopWhen(keras.callbacks.Callback):
+    """Ends training and evaluation at the next batch boundary once `requested()` is true.
+
+    Ctrl-C is turned into this flag rather than a KeyboardInterrupt raised inside TensorFlow's
+    runtime, which can leave the process hung in a half-finished op.
+    """
+
+    def __init__(self, requested: Callable[[], bool]):
+        super().__init__()
+        self.requested = requested
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.requested():
+            self.model.stop_training = True
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.requested():
+            self.model.stop_evaluating = True
+
+
 def make_optimizer(recipe: Recipe) -> keras.optimizers.Optimizer:
     config = {"learning_rate": recipe.learning_rate}
     if recipe.clipnorm:
@@ -68,15 +89,19 @@ def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> k
     return model
 
 
-def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: Path | None = None) -> dict:
-    """Build, train (early stopping on validation, best weights restored) and test one cell."""
+def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: Path | None = None,
+               stop_requested: Callable[[], bool] = lambda: False) -> dict:
+    """Build, train (early stopping on validation, best weights restored) and test one cell.
+
+    Raises KeyboardInterrupt, from plain Python, when `stop_requested()` turned true meanwhile.
+    """
     task = tasks.create_task(cell.task, **cell.task_params)
     recipe = Recipe(**cell.recipe)
     keras.utils.set_random_seed(cell.seed)
     model = compile_for(task, cell.model, cell.hparams, recipe)
     clock, nan_guard = EpochClock(), StopOnNonFinite()
     monitor = f"val_{task.metric}"
-    callbacks = [clock, nan_guard, keras.callbacks.EarlyStopping(
+    callbacks = [clock, nan_guard, StopWhen(stop_requested), keras.callbacks.EarlyStopping(
         monitor, mode="max" if task.higher_is_better else "min", patience=recipe.patience, restore_best_weights=True)]
     if tensorboard is not None:
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard / cell.cell_id)))
@@ -85,7 +110,11 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
     # shuffle=False: the tf.data pipeline already reshuffles every epoch with the cell's seed
     history = model.fit(splits.train, validation_data=splits.val, epochs=recipe.epochs, verbose=2 if verbose else 0,
                         callbacks=callbacks, shuffle=False).history
-    test = model.evaluate(splits.test, verbose=0, return_dict=True)
+    if stop_requested():
+        raise KeyboardInterrupt
+    test = model.evaluate(splits.test, verbose=0, return_dict=True, callbacks=[StopWhen(stop_requested)])
+    if stop_requested():
+        raise KeyboardInterrupt
     wall = time.perf_counter() - start
 
     best_val = _best(history.get(monitor, []), task.higher_is_better)
