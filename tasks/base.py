@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -52,6 +52,18 @@ class Splits:
     val: tf.data.Dataset
     test: tf.data.Dataset
     sizes: dict[str, int]
+    make_train: Callable[[], tf.data.Dataset] | None = None  # builds `train` anew over the same cached data
+
+    def fresh(self) -> "Splits":
+        """The same data with a new training pipeline.
+
+        A seeded shuffle advances its state with every pass over the dataset object, so a model
+        trained second on a shared pipeline would see other epoch orders than the same model
+        trained first. Each model gets a fresh shuffle stage; the cached data under it is shared.
+        """
+        if self.make_train is None:
+            return self
+        return dataclasses.replace(self, train=self.make_train())
 
 
 @dataclass(frozen=True)
@@ -114,21 +126,29 @@ def seed_streams(seed: int, n: int = 3) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-def make_dataset(x, y, batch_size: int, shuffle_seed: int | None = None) -> tf.data.Dataset:
-    """In-memory arrays -> cached, (optionally shuffled), batched, prefetched tf.data pipeline."""
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
-    if shuffle_seed is not None:
-        ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+def batched(ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def shuffled(cached: tf.data.Dataset, n: int, batch_size: int, seed: int) -> tf.data.Dataset:
+    """A training pipeline: reshuffled every epoch, the k-th epoch's order fixed by the seed alone."""
+    return batched(cached.shuffle(n, seed=seed, reshuffle_each_iteration=True), batch_size)
 
 
 def array_splits(arrays: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int, seed: int) -> Splits:
     """Splits from {"train": (x, y), "val": ..., "test": ...}; only train is shuffled."""
+    cached = {k: tf.data.Dataset.from_tensor_slices(v).cache() for k, v in arrays.items()}
+    n_train = len(arrays["train"][0])
+
+    def make_train() -> tf.data.Dataset:
+        return shuffled(cached["train"], n_train, batch_size, seed)
+
     return Splits(
-        train=make_dataset(*arrays["train"], batch_size, shuffle_seed=seed),
-        val=make_dataset(*arrays["val"], batch_size),
-        test=make_dataset(*arrays["test"], batch_size),
+        train=make_train(),
+        val=batched(cached["val"], batch_size),
+        test=batched(cached["test"], batch_size),
         sizes={k: len(v[0]) for k, v in arrays.items()},
+        make_train=make_train,
     )
 
 

@@ -204,20 +204,28 @@ class IMDB(Task):
         batch_size = batch_size or self.recipe.batch_size
         splits = self.reviews(seed)
         vec = self.vectorizer(splits["train"].texts)
-        pipelines = {name: self._pipeline(vec, r, batch_size, seed if name == "train" else None)
-                     for name, r in splits.items()}
-        return Splits(**pipelines, sizes={name: len(r) for name, r in splits.items()})
+        cached = {name: self._cached(vec, r) for name, r in splits.items()}
+        n_train = len(splits["train"])
 
-    def _pipeline(self, vec, reviews: Reviews, batch_size: int, shuffle_seed: int | None) -> tf.data.Dataset:
+        def make_train() -> tf.data.Dataset:
+            return self._batched(cached["train"].shuffle(n_train, seed=seed, reshuffle_each_iteration=True),
+                                 batch_size)
+
+        return Splits(train=make_train(), val=self._batched(cached["val"], batch_size),
+                      test=self._batched(cached["test"], batch_size),
+                      sizes={name: len(r) for name, r in splits.items()}, make_train=make_train)
+
+    def _cached(self, vec, reviews: Reviews) -> tf.data.Dataset:
+        """(tokens, label) per review, vectorized once and cached."""
         texts = tf.data.Dataset.from_tensor_slices(reviews.texts.astype(str)).batch(1024)
-        tokens = texts.map(vec, num_parallel_calls=tf.data.AUTOTUNE).unbatch()  # vectorized once, then cached
+        tokens = texts.map(vec, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
         if self.bucket:
             tokens = tokens.map(lambda t: t[: self.max_len])
         labels = tf.data.Dataset.from_tensor_slices(reviews.labels.astype("float32")[:, None])
         # unbatch() forgets the length; restoring it lets Keras count steps per epoch
-        ds = tf.data.Dataset.zip((tokens, labels)).apply(tf.data.experimental.assert_cardinality(len(reviews))).cache()
-        if shuffle_seed is not None:
-            ds = ds.shuffle(len(reviews), seed=shuffle_seed, reshuffle_each_iteration=True)
+        return tf.data.Dataset.zip((tokens, labels)).apply(tf.data.experimental.assert_cardinality(len(reviews))).cache()
+
+    def _batched(self, ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
         if self.bucket:
             bounds = list(range(25, self.max_len, 25))
             ds = ds.bucket_by_sequence_length(

@@ -185,3 +185,17 @@ def test_list_shows_models_tasks_presets(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "peephole_lstm" in out and "copy" in out and "smoke" in out and "paper" in out
+
+
+def test_a_cells_result_does_not_depend_on_the_cells_run_before_it(tmp_path):
+    """Resuming or running a subset must reproduce the full run's numbers (shared data, fresh shuffles)."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    full = tiny_cells(["rnn", "gru", "lstm"])
+    assert run_matrix(full, tmp_path / "full", stream=open(os.devnull, "w")) == 0
+    alone = tiny_cells(["lstm"])
+    assert run_matrix(alone, tmp_path / "alone", stream=open(os.devnull, "w")) == 0
+    by_model = {r["model"]: r for r in store.load_cells(tmp_path / "full")}
+    (single,) = store.load_cells(tmp_path / "alone")
+    assert single["history"] == by_model["lstm"]["history"] and single["test"] == by_model["lstm"]["test"]

@@ -48,7 +48,7 @@ def measure(task: Task, models: list[str], hparams: dict, epochs: int, seed: int
         model = compile_for(task, name, hparams, recipe)
         init = input_gradient_norms(model, x, y, loss)
         start = time.perf_counter()
-        model.fit(splits.train, validation_data=splits.val, epochs=epochs, verbose=0, shuffle=False)
+        model.fit(splits.fresh().train, validation_data=splits.val, epochs=epochs, verbose=0, shuffle=False)
         seconds = time.perf_counter() - start
         trained = input_gradient_norms(model, x, y, loss)
         test = model.evaluate(splits.test, verbose=0, return_dict=True)

@@ -98,6 +98,9 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
     task = tasks.create_task(cell.task, **cell.task_params)
     recipe = Recipe(**cell.recipe)
     keras.utils.set_random_seed(cell.seed)
+    # a new shuffle stage, made after seeding: the epoch orders depend on the seed alone, not on
+    # which cells used this data before (a shuffle's state advances with every pass)
+    splits = splits.fresh()
     model = compile_for(task, cell.model, cell.hparams, recipe)
     clock, nan_guard = EpochClock(), StopOnNonFinite()
     monitor = f"val_{task.metric}"
