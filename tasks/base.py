@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 import tensorflow as tf
@@ -106,9 +106,10 @@ class Task:
 
     headline_params: ClassVar[tuple[str, ...]] = ()  # the parameters worth showing in a label
 
-    def describe(self) -> str:
-        """A short label such as "adding(T=100)": the name and its headline parameters."""
-        shown = ", ".join(f"{k}={self.params[k]}" for k in self.headline_params)
+    def describe(self, also: Iterable[str] = ()) -> str:
+        """A short label such as "adding(T=100)": the name, its headline parameters and those in `also`."""
+        keys = list(self.headline_params) + [k for k in also if k not in self.headline_params]
+        shown = ", ".join(f"{k}={self.params[k]}" for k in keys)
         return f"{self.name}({shown})" if shown else self.name
 
     def check_positive(self, *fields: str, allow_none: bool = False) -> None:

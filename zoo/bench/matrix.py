@@ -11,6 +11,7 @@ from typing import Any
 import tasks
 import zoo
 from tasks.base import Recipe
+from zoo.bench.ordering import slug
 
 
 class UsageError(ValueError):
@@ -39,8 +40,7 @@ class Cell:
     @property
     def cell_id(self) -> str:
         """File-name-safe and unique within a run: copy-T50__lstm__seed0."""
-        inst = self.label.replace("(", "-").replace(")", "").replace("=", "").replace(", ", "-")
-        return f"{inst}__{self.model}__seed{self.seed}"
+        return f"{slug(self.label)}__{self.model}__seed{self.seed}"
 
     def data_key(self) -> str:
         """Cells with the same key share one prepared dataset."""
@@ -83,7 +83,7 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
                 task = tasks.create_task(task_name, **fixed, **dict(zip(swept, values)))
             except ValueError as err:
                 raise UsageError(str(err)) from None
-            label = _label(task, list(swept))
+            label = task.describe(also=swept)
             overrides = {**spec.recipe.get("*", {}), **spec.recipe.get(task_name, {})}
             try:
                 recipe = dataclasses.asdict(Recipe(**{**dataclasses.asdict(task.recipe), **overrides}))
@@ -97,11 +97,6 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
     if len(set(ids)) != len(ids):
         raise UsageError("two cells share an id; sweep a task parameter with distinct values")
     return cells
-
-
-def _label(task, swept: list[str]) -> str:
-    shown = list(task.headline_params) + [k for k in swept if k not in task.headline_params]
-    return f"{task.name}({', '.join(f'{k}={task.params[k]}' for k in shown)})" if shown else task.name
 
 
 def parse_sets(items: list[str]) -> tuple[dict[str, dict], dict[str, Any], dict[str, dict]]:
