@@ -92,6 +92,7 @@ def test_memory_sweep_and_horizon(run_dir):
     records = store.load_cells(run_dir)
     (sw,) = sweep.find_sweeps(records)
     assert (sw.task, sw.param, sw.values, sw.solved_metric) == ("copy", "T", [5, 10, 20], "recall_accuracy")
+    assert (sw.threshold, sw.higher_is_better) == (0.99, True)  # the copy task's own criterion
     horizons = {r["model"]: r["horizon"] for r in sweep.sweep_table(records, sw)}
     assert horizons == {"lstm": 10, "gru": 20, "rnn": None}
     md = "\n".join(sweep.render_markdown(records))

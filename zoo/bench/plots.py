@@ -128,6 +128,12 @@ def memory_sweeps(records: list[dict], out: Path) -> list[Path]:
             ys = [row["points"][v]["mean"] for v in xs]
             errs = [row["points"][v]["std"] or 0.0 for v in xs]
             ax.errorbar(xs, ys, yerr=errs, marker="o", capsize=3, color=colors[row["model"]], label=row["model"])
+        # the horizon counts only values past this line, so show how far below it each model is
+        ax.axhline(sw.threshold, color="black", linestyle="--", linewidth=1,
+                   label=f"solved ({'≥' if sw.higher_is_better else '≤'} {sw.threshold:g})")
+        lo, hi = ax.get_ylim()  # axhline does not widen the limits; keep the line off the frame
+        pad = 0.05 * (max(hi, sw.threshold) - min(lo, sw.threshold))
+        ax.set_ylim(min(lo, sw.threshold - pad), max(hi, sw.threshold + pad))
         ax.set_xscale("log", base=2)
         ax.set_xticks(sw.values, [str(v) for v in sw.values])
         ax.set(xlabel=f"{sw.task}.{sw.param}", ylabel=f"test {sw.solved_metric}",

@@ -18,6 +18,7 @@ class Sweep:
     values: list  # sorted
     solved_metric: str
     higher_is_better: bool
+    threshold: float  # the task's solved threshold on solved_metric
 
 
 def find_sweeps(records: list[dict]) -> list[Sweep]:
@@ -31,7 +32,7 @@ def find_sweeps(records: list[dict]) -> list[Sweep]:
         key = varying[0]
         values = sorted({p[key] for p in params}, key=lambda v: (v is None, v))
         criterion = tasks.create_task(task_name, **params[0]).solved
-        sweeps.append(Sweep(task_name, key, values, criterion.metric, criterion.higher_is_better))
+        sweeps.append(Sweep(task_name, key, values, criterion.metric, criterion.higher_is_better, criterion.threshold))
     return sweeps
 
 
