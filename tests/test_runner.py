@@ -199,3 +199,25 @@ def test_a_cells_result_does_not_depend_on_the_cells_run_before_it(tmp_path):
     by_model = {r["model"]: r for r in store.load_cells(tmp_path / "full")}
     (single,) = store.load_cells(tmp_path / "alone")
     assert single["history"] == by_model["lstm"]["history"] and single["test"] == by_model["lstm"]["test"]
+
+
+@pytest.mark.parametrize("preset", ["quick", "paper"])
+def test_every_cell_of_a_preset_builds_its_model(preset):
+    """A typo in a preset meant for a long or GPU run should fail here, not an hour into it."""
+    import tasks
+    import zoo
+    from zoo.bench.cli import build_parser, matrix_from_args
+    from zoo.bench.presets import PRESETS
+
+    cells = matrix_from_args(build_parser().parse_args(["run", "--preset", preset]))
+    instances = {(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}
+    assert len(cells) == len(zoo.list_models()) * len(instances) * PRESETS[preset].seeds
+    built = set()
+    for c in cells:
+        key = (c.model, c.task, json.dumps(c.task_params, sort_keys=True), json.dumps(c.hparams, sort_keys=True))
+        if key in built:  # seeds differ only in their seed
+            continue
+        built.add(key)
+        task = tasks.create_task(c.task, **c.task_params)
+        model = zoo.create_model(c.model, task.spec, **c.hparams)
+        assert model.count_params() > 0
