@@ -129,15 +129,16 @@ def memory_sweeps(records: list[dict], out: Path) -> list[Path]:
             errs = [row["points"][v]["std"] or 0.0 for v in xs]
             ax.errorbar(xs, ys, yerr=errs, marker="o", capsize=3, color=colors[row["model"]], label=row["model"])
         # the horizon counts only values past this line, so show how far below it each model is
-        ax.axhline(sw.threshold, color="black", linestyle="--", linewidth=1,
-                   label=f"solved ({'≥' if sw.higher_is_better else '≤'} {sw.threshold:g})")
+        threshold = sw.solved.threshold
+        ax.axhline(threshold, color="black", linestyle="--", linewidth=1,
+                   label=f"solved ({'≥' if sw.solved.higher_is_better else '≤'} {threshold:g})")
         lo, hi = ax.get_ylim()  # axhline does not widen the limits; keep the line off the frame
-        pad = 0.05 * (max(hi, sw.threshold) - min(lo, sw.threshold))
-        ax.set_ylim(min(lo, sw.threshold - pad), max(hi, sw.threshold + pad))
+        pad = 0.05 * (max(hi, threshold) - min(lo, threshold))
+        ax.set_ylim(min(lo, threshold - pad), max(hi, threshold + pad))
         ax.set_xscale("log", base=2)
         ax.set_xticks(sw.values, [str(v) for v in sw.values])
-        ax.set(xlabel=f"{sw.task}.{sw.param}", ylabel=f"test {sw.solved_metric}",
-               title=f"Memory sweep on {sw.task}: {sw.solved_metric} vs {sw.param} (mean ± std over seeds)")
+        ax.set(xlabel=f"{sw.task}.{sw.param}", ylabel=f"test {sw.solved.metric}",
+               title=f"Memory sweep on {sw.task}: {sw.solved.metric} vs {sw.param} (mean ± std over seeds)")
         ax.legend()
         paths.append(_save(fig, out / f"sweep-{sw.task}-{sw.param}.png"))
     return paths

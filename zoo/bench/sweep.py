@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tasks
+from tasks.base import Criterion
 from zoo.bench import store
 from zoo.bench.ordering import model_key
 
@@ -16,9 +17,7 @@ class Sweep:
     task: str
     param: str
     values: list  # sorted
-    solved_metric: str
-    higher_is_better: bool
-    threshold: float  # the task's solved threshold on solved_metric
+    solved: Criterion  # the task's own; the horizon counts the values where it is met
 
 
 def find_sweeps(records: list[dict]) -> list[Sweep]:
@@ -31,8 +30,7 @@ def find_sweeps(records: list[dict]) -> list[Sweep]:
             continue
         key = varying[0]
         values = sorted({p[key] for p in params}, key=lambda v: (v is None, v))
-        criterion = tasks.create_task(task_name, **params[0]).solved
-        sweeps.append(Sweep(task_name, key, values, criterion.metric, criterion.higher_is_better, criterion.threshold))
+        sweeps.append(Sweep(task_name, key, values, tasks.create_task(task_name, **params[0]).solved))
     return sweeps
 
 
@@ -44,7 +42,7 @@ def sweep_table(records: list[dict], sw: Sweep) -> list[dict]:
         for value in sw.values:
             runs = [r for r in records if r["task"] == sw.task and r["model"] == model
                     and r["config"]["task_params"][sw.param] == value]
-            scored = [r["test"].get(sw.solved_metric) for r in runs if r["status"] in store.DONE]
+            scored = [r["test"].get(sw.solved.metric) for r in runs if r["status"] in store.DONE]
             scored = [v for v in scored if v is not None]
             solved = sum(bool(r.get("solved")) for r in runs)
             row["points"][value] = {"mean": float(np.mean(scored)) if scored else None,
@@ -60,7 +58,7 @@ def render_markdown(records: list[dict]) -> list[str]:
     lines = []
     for sw in find_sweeps(records):
         lines += [f"## Memory sweep: {sw.task}.{sw.param}", "",
-                  f"Test {sw.solved_metric} (mean over seeds, solved n/N) at each {sw.param}; memory horizon = the "
+                  f"Test {sw.solved.metric} (mean over seeds, solved n/N) at each {sw.param}; memory horizon = the "
                   f"largest {sw.param} solved in at least half of the seeds.", "",
                   "| model | " + " | ".join(f"{sw.param}={v}" for v in sw.values) + " | memory horizon |",
                   "|---|" + "---:|" * (len(sw.values) + 1)]
