@@ -131,26 +131,22 @@ def batched(ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def shuffled(cached: tf.data.Dataset, n: int, batch_size: int, seed: int) -> tf.data.Dataset:
-    """A training pipeline: reshuffled every epoch, the k-th epoch's order fixed by the seed alone."""
-    return batched(cached.shuffle(n, seed=seed, reshuffle_each_iteration=True), batch_size)
+def cached_splits(cached: dict[str, tf.data.Dataset], sizes: dict[str, int], seed: int,
+                  batch: Callable[[tf.data.Dataset], tf.data.Dataset]) -> Splits:
+    """Splits over cached train/val/test datasets, each passed through `batch`; only train is shuffled."""
+
+    def make_train() -> tf.data.Dataset:
+        # reshuffled every epoch, the k-th epoch's order fixed by the seed alone
+        return batch(cached["train"].shuffle(sizes["train"], seed=seed, reshuffle_each_iteration=True))
+
+    return Splits(train=make_train(), val=batch(cached["val"]), test=batch(cached["test"]), sizes=sizes,
+                  make_train=make_train)
 
 
 def array_splits(arrays: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int, seed: int) -> Splits:
-    """Splits from {"train": (x, y), "val": ..., "test": ...}; only train is shuffled."""
+    """Splits from {"train": (x, y), "val": ..., "test": ...}."""
     cached = {k: tf.data.Dataset.from_tensor_slices(v).cache() for k, v in arrays.items()}
-    n_train = len(arrays["train"][0])
-
-    def make_train() -> tf.data.Dataset:
-        return shuffled(cached["train"], n_train, batch_size, seed)
-
-    return Splits(
-        train=make_train(),
-        val=batched(cached["val"], batch_size),
-        test=batched(cached["test"], batch_size),
-        sizes={k: len(v[0]) for k, v in arrays.items()},
-        make_train=make_train,
-    )
+    return cached_splits(cached, {k: len(v[0]) for k, v in arrays.items()}, seed, lambda ds: batched(ds, batch_size))
 
 
 @dataclass(frozen=True)

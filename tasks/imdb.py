@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task
+from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task, cached_splits
 from tasks.registry import register_task
 from zoo.spec import InputSpec, OutputSpec, Spec
 
@@ -205,15 +205,8 @@ class IMDB(Task):
         splits = self.reviews(seed)
         vec = self.vectorizer(splits["train"].texts)
         cached = {name: self._cached(vec, r) for name, r in splits.items()}
-        n_train = len(splits["train"])
-
-        def make_train() -> tf.data.Dataset:
-            return self._batched(cached["train"].shuffle(n_train, seed=seed, reshuffle_each_iteration=True),
-                                 batch_size)
-
-        return Splits(train=make_train(), val=self._batched(cached["val"], batch_size),
-                      test=self._batched(cached["test"], batch_size),
-                      sizes={name: len(r) for name, r in splits.items()}, make_train=make_train)
+        sizes = {name: len(r) for name, r in splits.items()}
+        return cached_splits(cached, sizes, seed, lambda ds: self._batched(ds, batch_size))
 
     def _cached(self, vec, reviews: Reviews) -> tf.data.Dataset:
         """(tokens, label) per review, vectorized once and cached."""
