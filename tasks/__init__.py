@@ -2,16 +2,15 @@
 
     import tasks
     task = tasks.create_task("adding", T=200)
-    splits = task.data(seed=0)          # batched, cached, prefetched tf.data pipelines
+    splits = task.data(seed=0)          # train / val / test batches (keras.utils.PyDataset, any backend)
     model = zoo.create_model("gru", task.spec)
+
+Importing tasks never chooses the Keras backend: KERAS_BACKEND or ~/.keras/keras.json does.
 """
-import os
+from tasks import adding, copy_memory, imdb  # noqa: F401  (registers the tasks)
+from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task
+from tasks.batches import Batches
+from tasks.registry import create_task, list_tasks, register_task, task_params
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-from tasks import adding, copy_memory, imdb  # noqa: E402,F401  (registers the tasks)
-from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task  # noqa: E402
-from tasks.registry import create_task, list_tasks, register_task, task_params  # noqa: E402
-
-__all__ = ["Criterion", "DataUnavailableError", "Recipe", "Splits", "Task", "create_task", "list_tasks",
+__all__ = ["Batches", "Criterion", "DataUnavailableError", "Recipe", "Splits", "Task", "create_task", "list_tasks",
            "register_task", "task_params"]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable
 
 import numpy as np
-import tensorflow as tf
 
+from tasks.batches import Batches
 from zoo.spec import Spec
 
 
@@ -46,24 +46,23 @@ class Criterion:
 
 @dataclass
 class Splits:
-    """Batched, cached, prefetched train/validation/test pipelines and their sizes."""
+    """Train/validation/test batches; only train is shuffled, every epoch, from the data seed."""
 
-    train: tf.data.Dataset
-    val: tf.data.Dataset
-    test: tf.data.Dataset
-    sizes: dict[str, int]
-    make_train: Callable[[], tf.data.Dataset] | None = None  # builds `train` anew over the same cached data
+    train: Batches
+    val: Batches
+    test: Batches
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"train": self.train.size, "val": self.val.size, "test": self.test.size}
 
     def fresh(self) -> "Splits":
-        """The same data with a new training pipeline.
+        """The same data with the training shuffle restarted from its seed.
 
-        A seeded shuffle advances its state with every pass over the dataset object, so a model
-        trained second on a shared pipeline would see other epoch orders than the same model
-        trained first. Each model gets a fresh shuffle stage; the cached data under it is shared.
+        A shuffle advances its state with every epoch, so a model trained second on shared
+        batches would see other epoch orders than the same model trained first.
         """
-        if self.make_train is None:
-            return self
-        return dataclasses.replace(self, train=self.make_train())
+        return dataclasses.replace(self, train=self.train.fresh())
 
 
 @dataclass(frozen=True)
@@ -127,26 +126,10 @@ def seed_streams(seed: int, n: int = 3) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-def batched(ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def cached_splits(cached: dict[str, tf.data.Dataset], sizes: dict[str, int], seed: int,
-                  batch: Callable[[tf.data.Dataset], tf.data.Dataset]) -> Splits:
-    """Splits over cached train/val/test datasets, each passed through `batch`; only train is shuffled."""
-
-    def make_train() -> tf.data.Dataset:
-        # reshuffled every epoch, the k-th epoch's order fixed by the seed alone
-        return batch(cached["train"].shuffle(sizes["train"], seed=seed, reshuffle_each_iteration=True))
-
-    return Splits(train=make_train(), val=batch(cached["val"]), test=batch(cached["test"]), sizes=sizes,
-                  make_train=make_train)
-
-
 def array_splits(arrays: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int, seed: int) -> Splits:
     """Splits from {"train": (x, y), "val": ..., "test": ...}."""
-    cached = {k: tf.data.Dataset.from_tensor_slices(v).cache() for k, v in arrays.items()}
-    return cached_splits(cached, {k: len(v[0]) for k, v in arrays.items()}, seed, lambda ds: batched(ds, batch_size))
+    return Splits(train=Batches(*arrays["train"], batch_size, seed=seed), val=Batches(*arrays["val"], batch_size),
+                  test=Batches(*arrays["test"], batch_size))
 
 
 @dataclass(frozen=True)

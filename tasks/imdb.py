@@ -4,18 +4,21 @@ from __future__ import annotations
 import functools
 import os
 import re
-import string
+import shutil
+import socket
 import tarfile
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task, cached_splits
+from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task
+from tasks.batches import Batches
 from tasks.registry import register_task
+from tasks.text import Corpus, vocabulary_words
 from zoo.spec import InputSpec, OutputSpec, Spec
 
 ENV_VAR = "RNN_ZOO_DATA"
@@ -26,12 +29,39 @@ class Reviews:
     texts: np.ndarray  # (n,) str
     labels: np.ndarray  # (n,) int, 1 = positive
     ids: np.ndarray  # (n,) str: where each review came from, e.g. "train/pos/123_9"
+    docs: np.ndarray  # (n,) int: each review's document number in its corpus
 
     def take(self, index: np.ndarray) -> "Reviews":
-        return Reviews(self.texts[index], self.labels[index], self.ids[index])
+        return Reviews(self.texts[index], self.labels[index], self.ids[index], self.docs[index])
 
     def __len__(self) -> int:
         return len(self.labels)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """The labelled reviews of one source, and their words tokenized once."""
+
+    train: Reviews
+    test: Reviews
+    corpus: Corpus
+
+    def __getitem__(self, split: str) -> Reviews:
+        return {"train": self.train, "test": self.test}[split]
+
+    @classmethod
+    def of(cls, splits: dict[str, list[tuple[str, str, int]]]) -> "Labelled":
+        """From (id, text, label) items per split; sorted by id, so the order never depends on reading order."""
+        reviews, offset = {}, 0
+        for split in ("train", "test"):
+            items = sorted(splits[split])
+            reviews[split] = Reviews(np.array([t for _, t, _ in items], dtype=object),
+                                     np.array([y for _, _, y in items], dtype=np.int32),
+                                     np.array([i for i, _, _ in items], dtype=object),
+                                     np.arange(offset, offset + len(items)))
+            offset += len(items)
+        corpus = Corpus.of(list(reviews["train"].texts) + list(reviews["test"].texts))
+        return cls(reviews["train"], reviews["test"], corpus)
 
 
 def find_local_source(path: str | os.PathLike) -> Path | None:
@@ -50,18 +80,11 @@ def find_local_source(path: str | os.PathLike) -> Path | None:
     return None
 
 
-def _sorted_reviews(items: list[tuple[str, str, int]]) -> Reviews:
-    items.sort()  # by id: the order is the same whatever order the files were read in
-    return Reviews(np.array([t for _, t, _ in items], dtype=object),
-                   np.array([y for _, _, y in items], dtype=np.int32),
-                   np.array([i for i, _, _ in items], dtype=object))
-
-
 _FILE = re.compile(r"(?:^|/)(train|test)/(pos|neg)/([^/]+)\.txt$")
 
 
 @functools.lru_cache(maxsize=2)
-def read_aclimdb(source: Path) -> dict[str, Reviews]:
+def read_aclimdb(source: Path) -> Labelled:
     """Read the labelled reviews from an aclImdb folder or tarball: {"train": ..., "test": ...}."""
     found: dict[str, list] = {"train": [], "test": []}
 
@@ -81,47 +104,69 @@ def read_aclimdb(source: Path) -> dict[str, Reviews]:
             add(path.relative_to(source).as_posix(), path.read_bytes)
     if not found["train"] or not found["test"]:
         raise DataUnavailableError(f"{source} holds no aclImdb train/{{pos,neg}} and test/{{pos,neg}} reviews")
-    return {split: _sorted_reviews(items) for split, items in found.items()}
+    return Labelled.of(found)
 
 
-def read_tfds() -> dict[str, Reviews]:
-    """The same corpus through TFDS `imdb_reviews` (downloads and caches on first use)."""
-    import tensorflow_datasets as tfds  # heavy import, only on this path
-
-    out = {}
-    for split in ("train", "test"):
-        texts, labels = tfds.as_numpy(tfds.load("imdb_reviews", split=split, as_supervised=True, batch_size=-1))
-        ids = np.array([f"{split}/{i}" for i in range(len(labels))], dtype=object)
-        out[split] = Reviews(np.array([t.decode("utf-8") for t in texts], dtype=object), labels.astype(np.int32), ids)
-    return out
-
-
-def load_reviews(data_dir: str | None = None) -> dict[str, Reviews]:
-    """Reviews from `data_dir`, else $RNN_ZOO_DATA, else TFDS; one clear error if none works."""
-    if data_dir:
-        source = find_local_source(data_dir)
-        if source is None:
-            raise DataUnavailableError(f"imdb.data_dir={data_dir} holds no aclImdb/ folder or aclImdb*.tar.gz")
-        return read_aclimdb(source)
-    env = os.environ.get(ENV_VAR)
-    if env and (source := find_local_source(env)) is not None:
-        return read_aclimdb(source)
+@functools.lru_cache(maxsize=1)
+def read_tfds() -> Labelled:
+    """The same corpus through TFDS `imdb_reviews`: downloaded and prepared once, then read from its cache."""
     try:
-        return read_tfds()
-    except Exception as err:  # TFDS raises many kinds (network, checksum, missing files)
-        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
-        tried = f"${ENV_VAR}={env} has none, " if env else ""
+        import tensorflow_datasets as tfds
+        from tensorflow_datasets.datasets.imdb_reviews import imdb_reviews_dataset_builder as source
+    except ImportError:
         raise DataUnavailableError(
-            f"IMDB reviews not found ({tried}TFDS imdb_reviews failed: {reason}); pass imdb.data_dir=PATH "
-            f"or set {ENV_VAR}=PATH to a folder holding aclImdb/ or aclImdb_v1.tar.gz, or allow TFDS to download it"
-        ) from None
+            "TensorFlow Datasets is not installed (pip install tensorflow tensorflow-datasets); " + HOW_TO) from None
+    builder = tfds.builder("imdb_reviews")
+    if not builder.is_prepared():
+        _check_reachable(source._DOWNLOAD_URL)
+        data_dir = Path(str(builder.data_dir))  # ROOT/imdb_reviews/plain_text/VERSION
+        made = [_first_missing(p) for p in (data_dir, data_dir.parents[2] / "downloads") if not p.exists()]
+        try:
+            builder.download_and_prepare()
+        except Exception as err:  # TFDS raises many kinds (network, checksum, disk)
+            for path in made:  # leave no half-made dataset folders behind
+                shutil.rmtree(path, ignore_errors=True)
+            raise DataUnavailableError(f"TFDS imdb_reviews could not be prepared ({type(err).__name__}: "
+                                       f"{' '.join(str(err).split())}); " + HOW_TO) from None
+    found: dict[str, list] = {}
+    for split in ("train", "test"):
+        texts, labels = tfds.as_numpy(builder.as_dataset(split=split, as_supervised=True, batch_size=-1))
+        found[split] = [(f"{split}/{i:05d}", t.decode("utf-8"), int(y)) for i, (t, y) in enumerate(zip(texts, labels))]
+    return Labelled.of(found)
 
 
-def standardize(text: tf.Tensor) -> tf.Tensor:
-    """Lower-case, drop the corpus's <br /> tags and punctuation."""
-    text = tf.strings.lower(text)
-    text = tf.strings.regex_replace(text, r"<br\s*/?>", " ")
-    return tf.strings.regex_replace(text, f"[{re.escape(string.punctuation)}]", "")
+def _first_missing(path: Path) -> Path:
+    """The outermost folder of `path` that does not exist yet (what preparing it would create)."""
+    while not path.parent.exists():
+        path = path.parent
+    return path
+
+
+HOW_TO = (f"set {ENV_VAR}=PATH (or imdb.data_dir=PATH) to a folder holding aclImdb/ or aclImdb_v1.tar.gz, "
+          f"or let TFDS download imdb_reviews once")
+
+
+def _check_reachable(url: str, timeout: float = 10.0) -> None:
+    """Fail in seconds when offline: a TFDS download retries for minutes before it gives up."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout).close()
+    except OSError as err:
+        raise DataUnavailableError(f"IMDB reviews: no local copy is configured and {parts.hostname} cannot be "
+                                   f"reached to download them ({err}); " + HOW_TO) from None
+
+
+def load_reviews(data_dir: str | None = None) -> Labelled:
+    """Reviews from `data_dir`, else $RNN_ZOO_DATA, else TFDS. A path that holds no reviews is an error
+    at once: TFDS is only for when no path was configured."""
+    for name, path in ((f"imdb.data_dir={data_dir}", data_dir), (f"${ENV_VAR}={os.environ.get(ENV_VAR)}",
+                                                                os.environ.get(ENV_VAR))):
+        if path:
+            source = find_local_source(path)
+            if source is None:
+                raise DataUnavailableError(f"{name} holds no aclImdb/ folder or aclImdb*.tar.gz")
+            return read_aclimdb(source)
+    return read_tfds()
 
 
 @register_task
@@ -181,7 +226,7 @@ class IMDB(Task):
         """train / val / test reviews; validation is carved from train with `seed`, never from test."""
         raw = load_reviews(self.data_dir)
         rng = np.random.default_rng(seed)
-        train, test = raw["train"], raw["test"]
+        train, test = raw.train, raw.test
         if self.limit is not None:
             train = train.take(rng.permutation(len(train))[: self.limit])
             test = test.take(rng.permutation(len(test))[: self.limit])
@@ -189,41 +234,22 @@ class IMDB(Task):
         n_val = max(1, int(round(self.val_fraction * len(train))))
         return {"train": train.take(order[n_val:]), "val": train.take(order[:n_val]), "test": test}
 
-    def vectorizer(self, train_texts: np.ndarray) -> keras.layers.TextVectorization:
-        """TextVectorization adapted on the training split only."""
-        vec = keras.layers.TextVectorization(
-            max_tokens=self.vocab_size,
-            standardize=standardize,
-            output_sequence_length=None if self.bucket else self.max_len,  # pads right, truncates the tail
-            ragged=self.bucket,
-        )
-        vec.adapt(tf.data.Dataset.from_tensor_slices(train_texts.astype(str)).batch(1024))
-        return vec
+    def vocabulary(self, seed: int) -> list[str]:
+        """The words behind the token ids (index = id), from the training split of `seed` alone."""
+        corpus = load_reviews(self.data_dir).corpus
+        return vocabulary_words(corpus, corpus.vocabulary(self.reviews(seed)["train"].docs, self.vocab_size))
 
     def data(self, seed: int, batch_size: int | None = None) -> Splits:
         batch_size = batch_size or self.recipe.batch_size
+        corpus = load_reviews(self.data_dir).corpus
         splits = self.reviews(seed)
-        vec = self.vectorizer(splits["train"].texts)
-        cached = {name: self._cached(vec, r) for name, r in splits.items()}
-        sizes = {name: len(r) for name, r in splits.items()}
-        return cached_splits(cached, sizes, seed, lambda ds: self._batched(ds, batch_size))
+        mapping = corpus.vocabulary(splits["train"].docs, self.vocab_size)  # fitted on the training split only
 
-    def _cached(self, vec, reviews: Reviews) -> tf.data.Dataset:
-        """(tokens, label) per review, vectorized once and cached."""
-        texts = tf.data.Dataset.from_tensor_slices(reviews.texts.astype(str)).batch(1024)
-        tokens = texts.map(vec, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
-        if self.bucket:
-            tokens = tokens.map(lambda t: t[: self.max_len])
-        labels = tf.data.Dataset.from_tensor_slices(reviews.labels.astype("float32")[:, None])
-        # unbatch() forgets the length; restoring it lets Keras count steps per epoch
-        return tf.data.Dataset.zip((tokens, labels)).apply(tf.data.experimental.assert_cardinality(len(reviews))).cache()
+        def batches(name: str, shuffle: bool) -> Batches:
+            reviews = splits[name]
+            tokens, lengths = corpus.encode(reviews.docs, mapping, self.max_len)  # (n, max_len), (n,)
+            labels = reviews.labels.astype("float32")[:, None]  # (n, 1)
+            bucket = dict(lengths=lengths, bucket_width=max(1, self.max_len // 8)) if self.bucket else {}
+            return Batches(tokens, labels, batch_size, seed=seed if shuffle else None, **bucket)
 
-    def _batched(self, ds: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
-        if self.bucket:
-            bounds = list(range(25, self.max_len, 25))
-            ds = ds.bucket_by_sequence_length(
-                lambda t, y: tf.shape(t)[0], bounds, [batch_size] * (len(bounds) + 1), drop_remainder=False
-            )
-        else:
-            ds = ds.batch(batch_size)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        return Splits(train=batches("train", True), val=batches("val", False), test=batches("test", False))

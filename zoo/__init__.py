@@ -3,17 +3,15 @@
     import zoo
     spec = zoo.Spec(zoo.InputSpec(length=100, features=2), zoo.OutputSpec("regression"))
     model = zoo.create_model("gru", spec, units=128)
+
+Importing zoo never chooses the Keras backend: KERAS_BACKEND or ~/.keras/keras.json does.
 """
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-from zoo import models as _models  # noqa: E402,F401  (registers the builders)
-from zoo.builder import RecurrentConfig  # noqa: E402
-from zoo.cells import CIFGLSTMCell, PeepholeLSTMCell  # noqa: E402
-from zoo.initializers import ChronoBias  # noqa: E402
-from zoo.registry import create_model, list_models, model_doc, register_model  # noqa: E402
-from zoo.spec import InputSpec, OutputSpec, Spec  # noqa: E402
+from zoo import models as _models  # noqa: F401  (registers the builders)
+from zoo.builder import RecurrentConfig
+from zoo.cells import CIFGLSTMCell, PeepholeLSTMCell
+from zoo.initializers import ChronoBias
+from zoo.registry import create_model, list_models, model_doc, register_model
+from zoo.spec import InputSpec, OutputSpec, Spec
 
 __version__ = "0.1.0"
 __all__ = [

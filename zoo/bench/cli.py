@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", help="a count N (seeds 0..N-1) or a list '0,3,7' (default: the preset's)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="TASK.PARAM=V[,V..] (a list sweeps), model.HPARAM=V, recipe.FIELD=V or TASK.recipe.FIELD=V")
+    run.add_argument("--backend", help="Keras backend: jax, tensorflow or torch (default: $KERAS_BACKEND, else the "
+                                       "fastest installed: jax on a CPU, tensorflow on an NVIDIA GPU)")
     run.add_argument("--out", help="output directory (default: results/PRESET); re-running into it resumes")
     run.add_argument("--resume", action="store_true", help="require --out to hold an earlier run to resume")
     run.add_argument("-v", "--verbose", action="store_true", help="Keras epoch logs")
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--seed", type=int, default=0)
     grad.add_argument("--batch", type=int, default=256, help="test sequences the norms are averaged over")
     grad.add_argument("--out", default="results/gradients")
+    grad.add_argument("--backend", help="Keras backend: jax, tensorflow or torch (default as for run)")
 
     ls = sub.add_parser("list", help="list models, tasks and presets")
     ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None)
@@ -55,10 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command. Called without `argv` (as the program), it may start itself again on another backend."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    relaunch = sys.argv[1:] if argv is None else None
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    from zoo.bench.matrix import UsageError
+    args.relaunch = relaunch
+    from zoo.bench.errors import UsageError
 
     try:
         if args.command == "run":
@@ -99,7 +105,10 @@ def cmd_list(args) -> int:
 
 
 def matrix_from_args(args):
-    """The cells a `run` command asks for; UsageError on any bad value."""
+    """The cells a `run` command asks for; UsageError on any bad value. Activates the run's Keras backend."""
+    from zoo.bench import backends
+
+    backend = backends.activate(getattr(args, "backend", None), getattr(args, "relaunch", None))
     import tasks
     from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, parse_sets
     from zoo.bench.presets import PRESETS
@@ -132,7 +141,8 @@ def matrix_from_args(args):
         zoo.RecurrentConfig.from_hparams(hparams)
     except ValueError as err:
         raise UsageError(f"model hyperparameters: {err}") from None
-    spec = MatrixSpec(models, task_params, seeds, hparams, task_hparams, recipe)
+    spec = MatrixSpec(models, task_params, seeds, hparams, task_hparams, recipe,
+                      backend=f"{backend} {backends.version(backend)}")
     return build_cells(spec)
 
 
@@ -155,13 +165,12 @@ def _seeds(text: str | None, default: int) -> list[int]:
 def cmd_run(args, argv: list[str]) -> int:
     import json
 
-    import tensorflow as tf
-
-    import tasks
-    from zoo.bench import runner, store
     from zoo.bench.matrix import UsageError
 
-    cells = matrix_from_args(args)
+    cells = matrix_from_args(args)  # first: it picks the backend before Keras is imported
+    import tasks
+    from zoo.bench import backends, runner, store
+
     out = Path(args.out or f"results/{args.preset}")
     if args.resume and not store.load_cells(out):
         raise UsageError(f"--resume: {out} holds no earlier run")
@@ -170,8 +179,7 @@ def cmd_run(args, argv: list[str]) -> int:
             tasks.create_task(key[0], **json.loads(key[1])).check_data()
         except tasks.DataUnavailableError as err:
             raise UsageError(str(err)) from None
-    if not tf.config.list_physical_devices("GPU"):
-        tf.config.experimental.enable_op_determinism()  # same seed, same machine, same result
+    backends.make_deterministic()
     out.mkdir(parents=True, exist_ok=True)
     info = out / "run.json"
     if not info.exists():

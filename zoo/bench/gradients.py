@@ -10,7 +10,6 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 import tasks
 from tasks.base import Recipe, Task
@@ -24,14 +23,30 @@ def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray, loss)
         embedding = model.get_layer("embedding")
         if embedding.mask_zero:
             raise ValueError("gradient flow needs unpadded inputs; this task's tokens are masked")
-        x = embedding(x)
+        x = keras.ops.convert_to_numpy(embedding(x))
         inputs = keras.Model(embedding.output, model.output)
+    grad = gradient(lambda x: loss(y, inputs(x, training=False)), x.astype("float32"))  # (batch, T, features)
+    return np.linalg.norm(grad, axis=-1).mean(axis=0)
+
+
+def gradient(f, x: np.ndarray) -> np.ndarray:
+    """d f / d x for a scalar function of a tensor, on whichever backend Keras runs (Keras has no common API)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(f)(x))
+    if backend == "torch":
+        x = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+        f(x).backward()
+        return x.grad.cpu().numpy()
+    import tensorflow as tf
+
     x = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        value = loss(y, inputs(x, training=False))
-    grad = tape.gradient(value, x)  # (batch, T, features)
-    return tf.reduce_mean(tf.norm(grad, axis=-1), axis=0).numpy()
+        value = f(x)
+    return tape.gradient(value, x).numpy()
 
 
 def measure(task: Task, models: list[str], hparams: dict, epochs: int, seed: int = 0, batch: int = 256,
@@ -39,7 +54,7 @@ def measure(task: Task, models: list[str], hparams: dict, epochs: int, seed: int
     """Gradient norms per model at initialisation and after `epochs` of the task's recipe."""
     recipe = Recipe(**{**dataclasses.asdict(task.recipe), **(recipe_overrides or {}), "epochs": epochs})
     splits = task.data(seed, batch_size=recipe.batch_size)
-    x, y = next(iter(splits.test.unbatch().batch(batch)))
+    x, y = splits.test.x[:batch], splits.test.y[:batch]
     loss = keras.losses.get(task.loss()) if isinstance(task.loss(), str) else task.loss()
     result = {"task": task.describe(), "task_params": task.params, "epochs": epochs, "seed": seed, "batch": int(len(x)),
               "hparams": hparams, "recipe": dataclasses.asdict(recipe), "models": {}}
@@ -70,10 +85,11 @@ def main_args(args) -> int:
     import json
     from pathlib import Path
 
-    from zoo.bench import plots, store
+    from zoo.bench import backends, plots, store
     from zoo.bench.matrix import UsageError, expand_models, parse_sets
     from zoo.bench.ordering import slug
 
+    backends.activate(args.backend, getattr(args, "relaunch", None))
     task_params, hparams, recipes = parse_sets(args.set)
     unknown = set(task_params) - {args.task}
     if unknown:
@@ -84,8 +100,7 @@ def main_args(args) -> int:
         raise UsageError(str(err)) from None
     if task.spec.input.padded:
         raise UsageError(f"--task {args.task}: gradient flow needs a task with unpadded inputs (adding, copy)")
-    if not tf.config.list_physical_devices("GPU"):
-        tf.config.experimental.enable_op_determinism()
+    backends.make_deterministic()
     models = expand_models(args.models)
     overrides = {**recipes.get("*", {}), **recipes.get(args.task, {})}
     try:

@@ -11,11 +11,8 @@ from typing import Any
 import tasks
 import zoo
 from tasks.base import Recipe
+from zoo.bench.errors import UsageError  # noqa: F401  (re-exported: matrix.UsageError)
 from zoo.bench.ordering import slug
-
-
-class UsageError(ValueError):
-    """Bad user input (unknown model, malformed --set, ...): one line, exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -27,11 +24,12 @@ class Cell:
     hparams: dict[str, Any] = field(default_factory=dict)
     recipe: dict[str, Any] = field(default_factory=dict)
     label: str = ""  # the task instance, e.g. "copy(T=50)"
+    backend: str = ""  # the Keras backend and its version, e.g. "jax 0.10.2"
 
     def config(self) -> dict[str, Any]:
         """Everything that determines the cell's result; its hash guards resumed runs."""
         return {"model": self.model, "task": self.task, "task_params": self.task_params, "seed": self.seed,
-                "hparams": self.hparams, "recipe": self.recipe}
+                "hparams": self.hparams, "recipe": self.recipe, "backend": self.backend}
 
     @property
     def config_hash(self) -> str:
@@ -57,6 +55,7 @@ class MatrixSpec:
     hparams: dict[str, Any] = field(default_factory=dict)  # for every model
     task_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # per task, over `hparams`
     recipe: dict[str, dict[str, Any]] = field(default_factory=dict)  # per task, over the task's recipe
+    backend: str = ""  # e.g. "jax 0.10.2": part of every cell's config
 
 
 def expand_models(patterns: str | list[str]) -> list[str]:
@@ -92,7 +91,7 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
             hparams = {**spec.hparams, **spec.task_hparams.get(task_name, {})}
             for seed in spec.seeds:
                 for model in spec.models:
-                    cells.append(Cell(model, task_name, task.params, seed, hparams, recipe, label))
+                    cells.append(Cell(model, task_name, task.params, seed, hparams, recipe, label, spec.backend))
     ids = [c.cell_id for c in cells]
     if len(set(ids)) != len(ids):
         raise UsageError("two cells share an id; sweep a task parameter with distinct values")

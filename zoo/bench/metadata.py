@@ -9,34 +9,29 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+from zoo.bench import backends
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @functools.lru_cache(maxsize=1)
 def environment() -> dict:
+    backend = keras.backend.backend()
     return {
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "numpy": np.__version__,
-        "backend": keras.backend.backend(),
+        "backend": backend,
+        "backend_version": backends.version(backend),
         "device": device(),
         "git_commit": git_commit(),
     }
 
 
-def gpus() -> list:
-    return tf.config.list_physical_devices("GPU")
-
-
 def device() -> str:
-    found = gpus()
-    if found:
-        details = tf.config.experimental.get_device_details(found[0])
-        return f"GPU: {details.get('device_name', found[0].name)}"
-    return f"CPU: {cpu_name()}, {_cpu_count()} cores"
+    gpu = backends.gpu_name()
+    return f"GPU: {gpu}" if gpu else f"CPU: {cpu_name()}, {_cpu_count()} cores"
 
 
 def cpu_name() -> str:
@@ -74,7 +69,10 @@ def cudnn_status(model: keras.Model) -> str:
     eligible = all(_cudnn_eligible(x) for x in layers)
     if not eligible:
         return "not eligible"
-    return "applied" if gpus() else "eligible (no GPU)"
+    backend = keras.backend.backend()
+    if backend != "tensorflow" and any(getattr(x, "mask_zero", False) for x in model.layers):
+        return f"eligible, but masked inputs take the generic loop on {backend}"
+    return "applied" if backends.gpu_name() else "eligible (no GPU)"
 
 
 def _cudnn_eligible(layer: keras.layers.Layer) -> bool:

@@ -79,6 +79,10 @@ def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
         if record is None:
             continue
         if record.get("config_hash") != cell.config_hash:
+            ran_on = record.get("config", {}).get("backend") or "tensorflow (before backends were recorded)"
+            if ran_on != cell.backend:
+                raise UsageError(f"{out} holds cells run on {ran_on}, this run is on {cell.backend}; a run "
+                                 f"directory keeps one backend: use another --out or the same --backend")
             raise UsageError(
                 f"{out} already holds cell {cell.cell_id} from a different config "
                 f"(hash {record.get('config_hash')} != {cell.config_hash}); use another --out"

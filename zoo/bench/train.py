@@ -1,6 +1,7 @@
 """Train and evaluate one cell, returning its record (a JSON-able dict)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -39,7 +40,13 @@ class EpochClock(keras.callbacks.Callback):
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """Stop at the first NaN/Inf batch loss and remember that it happened (TerminateOnNaN does not)."""
+    """Stop at the first NaN/Inf batch loss and remember that it happened (TerminateOnNaN does not).
+
+    async_safe: Keras may call the batch hooks from a worker thread, so reading the loss does not
+    make the training loop wait for every step (JAX dispatches steps ahead otherwise).
+    """
+
+    async_safe = True
 
     def __init__(self):
         super().__init__()
@@ -62,6 +69,8 @@ class StopWhen(keras.callbacks.Callback):
     Ctrl-C is turned into this flag rather than a KeyboardInterrupt raised inside TensorFlow's
     runtime, which can leave the process hung in a half-finished op.
     """
+
+    async_safe = True  # reads a flag only
 
     def __init__(self, requested: Callable[[], bool]):
         super().__init__()
@@ -110,7 +119,7 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard / cell.cell_id)))
 
     start = time.perf_counter()
-    # shuffle=False: the tf.data pipeline already reshuffles every epoch with the cell's seed
+    # shuffle=False: the batches already reshuffle every epoch with the cell's data seed
     history = model.fit(splits.train, validation_data=splits.val, epochs=recipe.epochs, verbose=2 if verbose else 0,
                         callbacks=callbacks, shuffle=False).history
     if stop_requested():
@@ -137,6 +146,7 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
         "best_val_metric": best_val,
         "baseline": task.baseline,
         "solved_rule": task.solved.describe(),
+        "solved_criterion": dataclasses.asdict(task.solved),
         "solved": status == "completed" and task.solved.met(float(test[task.solved.metric])),
         "epochs_to_solve": _epochs_to_solve(history, task),
         "history": {k: [float(x) for x in v] for k, v in history.items()},

@@ -1,0 +1,64 @@
+"""Mini-batches of NumPy arrays as a keras.utils.PyDataset: one input pipeline for every Keras backend."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+class Batches(keras.utils.PyDataset):
+    """(x, y) in batches of `batch_size` for `fit`, `evaluate` and `predict` on TensorFlow, JAX or PyTorch.
+
+    seed: reshuffle before every epoch; the k-th epoch's order depends on the seed alone, so a
+    model sees the same batches whatever trained before it and whichever backend runs it.
+    lengths: tokens per example (right-padded token inputs). Batches then hold examples of
+    similar length and are cut to the longest of them, rounded up to a multiple of
+    `bucket_width`, so a compiled backend sees few distinct shapes.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None,
+                 lengths: np.ndarray | None = None, bucket_width: int | None = None):
+        super().__init__()
+        if len(x) != len(y):
+            raise ValueError(f"x and y differ in length: {len(x)} != {len(y)}")
+        self.x, self.y, self.batch_size = x, y, int(batch_size)
+        self.seed, self.lengths, self.bucket_width = seed, lengths, bucket_width
+        self._rng = None if seed is None else np.random.default_rng(seed)
+        self._plan = self._make_plan()
+
+    def fresh(self) -> "Batches":
+        """The same data with the shuffle restarted from its seed."""
+        return Batches(self.x, self.y, self.batch_size, self.seed, self.lengths, self.bucket_width)
+
+    @property
+    def size(self) -> int:
+        return len(self.x)
+
+    def __len__(self) -> int:
+        return len(self._plan)
+
+    def __getitem__(self, i: int):
+        index = self._plan[i]
+        x = self.x[index]
+        if self.lengths is not None:
+            x = x[:, : self._padded_length(self.lengths[index].max())]  # (batch, longest in batch)
+        return x, self.y[index]
+
+    def on_epoch_end(self) -> None:
+        if self._rng is not None:
+            self._plan = self._make_plan()
+
+    def _padded_length(self, longest: int) -> int:
+        width = self.bucket_width or 1
+        return int(min(self.x.shape[1], max(width, -(-int(longest) // width) * width)))
+
+    def _make_plan(self) -> list[np.ndarray]:
+        n = len(self.x)
+        order = np.arange(n) if self._rng is None else self._rng.permutation(n)
+        if self.lengths is not None:
+            # stable sort by padded length: shuffled within a length, and the batch order shuffled below
+            keys = np.array([self._padded_length(v) for v in self.lengths[order]])
+            order = order[np.argsort(keys, kind="stable")]
+        plan = [order[i: i + self.batch_size] for i in range(0, n, self.batch_size)]
+        if self.lengths is not None and self._rng is not None:
+            plan = [plan[i] for i in self._rng.permutation(len(plan))]
+        return plan
