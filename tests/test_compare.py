@@ -1,12 +1,12 @@
 """Statistics, verdicts, memory sweeps, plots and gradient flow."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy import stats as sps
 
-import tasks
-from zoo.bench import compare, plots, report, store, sweep
+from zoo.bench import compare, plots, report, stats, store, sweep
 from zoo.bench.cli import main
 from zoo.bench.stats import describe, welch_p
 
@@ -33,8 +33,11 @@ def test_welch_p_matches_the_textbook_example():
     assert welch_p([1.0, 1.0], [1.0, 1.0]) is None
 
 
+RULES = {"adding": ("mse", 0.01, False), "copy": ("recall_accuracy", 0.99, True), "imdb": ("accuracy", 0.85, True)}
+
+
 def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, baseline=1 / 6, solved=False,
-                params=None, t=None, extra_test=None, history=None):
+                params=None, t=None, extra_test=None, history=None, throughput=1000.0):
     task_params = dict(params or {"T": 10, "n_train": 8, "n_val": 8, "n_test": 8})
     if t is not None:
         task_params["T"] = t
@@ -42,8 +45,10 @@ def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, 
         "cell_id": f"{label}__{model}__seed{seed}", "label": label, "task": task, "model": model, "seed": seed,
         "status": "completed", "metric": metric, "higher_is_better": higher, "test_metric": value,
         "test": {metric: value, **(extra_test or {})}, "best_val_metric": value, "baseline": baseline,
-        "solved": solved, "solved_rule": "mse <= 0.01", "epochs_to_solve": 3 if solved else None, "params": 100,
-        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": 1000.0, "cudnn": "not eligible",
+        "solved": solved, "solved_criterion": dict(zip(("metric", "threshold", "higher_is_better"), RULES[task])),
+        "solved_rule": "{} {} {:g}".format(RULES[task][0], ">=" if RULES[task][2] else "<=", RULES[task][1]),
+        "epochs_to_solve": 3 if solved else None, "params": 100,
+        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": throughput, "cudnn": "not eligible",
         "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
         "config": {"task_params": task_params}, "config_hash": "x", "environment": {"device": "CPU: test"},
     }
@@ -93,7 +98,7 @@ def test_memory_sweep_and_horizon(run_dir):
     records = store.load_cells(run_dir)
     (sw,) = sweep.find_sweeps(records)
     assert (sw.task, sw.param, sw.values) == ("copy", "T", [5, 10, 20])
-    assert sw.solved == tasks.create_task("copy").solved  # recall_accuracy >= 0.99
+    assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
     horizons = {r["model"]: r["horizon"] for r in sweep.sweep_table(records, sw)}
     assert horizons == {"lstm": 10, "gru": 20, "rnn": None}
     md = "\n".join(sweep.render_markdown(records))
@@ -126,6 +131,65 @@ def test_compare_command_bad_input(tmp_path, capsys):
     assert main(["compare", "lstm", "grux", "--run", str(tmp_path)]) == 2
     assert main(["compare", "lstm", "gru", "--run", str(tmp_path)]) == 2
     assert "holds no cell files" in capsys.readouterr().err
+
+
+def test_interval_of_a_loss_stays_positive_and_says_how():
+    gru_mse = [0.000215, 0.000331]  # two seeds, as in results/quick: a plain t interval reaches below 0
+    plain = describe(gru_mse)
+    assert plain.ci_low < 0
+    s = describe(gru_mse, bounds=stats.metric_bounds("mse", False))
+    assert s.mean == plain.mean and s.std == plain.std and s.method == stats.T_LOG
+    assert 0 < s.ci_low < min(gru_mse) and s.ci_high > max(gru_mse)
+    assert s.ci_low * s.ci_high == pytest.approx(s.mean ** 2)  # symmetric about the mean on the log scale
+    factor = np.exp(sps.t.ppf(0.975, 1) * sps.sem(gru_mse) / s.mean)  # delta method on log(mean)
+    assert s.ci_high == pytest.approx(s.mean * factor)
+    assert stats.metric_bounds("cross_entropy", False) == (0.0, None)
+    assert describe([-1.0, 2.0], bounds=(0.0, None)).method == stats.T_PLAIN  # a value below the bound: no log
+
+
+def test_interval_of_an_accuracy_stays_in_0_1():
+    acc = [0.97, 0.999]
+    assert describe(acc).ci_high > 1
+    s = describe(acc, bounds=stats.metric_bounds("recall_accuracy", True))
+    assert s.method == stats.T_LOGIT and 0 < s.ci_low < 0.97 and 0.999 < s.ci_high < 1
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    assert logit(s.ci_low) + logit(s.ci_high) == pytest.approx(2 * logit(s.mean))
+    assert describe([1.0, 1.0], bounds=(0.0, 1.0)).ci_high == 1.0
+
+
+def test_compare_uses_the_bounded_interval_and_names_it():
+    recs = [fake_record(m, "adding", "adding(T=10)", s, v) for s, (l, g) in enumerate([(0.001, 0.000215),
+                                                                                          (0.0015, 0.000331)])
+            for m, v in (("lstm", l), ("gru", g))]
+    (row,) = compare.compare(recs, "lstm", "gru")
+    assert row["gru"]["stats"].ci_low > 0 and row["gru"]["stats"].method == stats.T_LOG
+    assert "Interval method: mse: Student t on the log scale." in compare.render([row], "lstm", "gru", "run")
+
+
+def test_throughput_is_a_whole_number_with_separators(run_dir):
+    recs = [fake_record("gru", "adding", "adding(T=10)", s, 0.01, throughput=v) for s, v in enumerate((11420.2, 11420.6))]
+    md = report.render_markdown(recs, {})
+    assert "| 11,420 | ok |" in md and "e+04" not in md
+    recs += [fake_record("lstm", "adding", "adding(T=10)", s, 0.02) for s in range(2)]
+    text = compare.render(compare.compare(recs, "lstm", "gru"), "lstm", "gru", "run")
+    assert "| 11,420 |" in text and "| 1,000 |" in text
+
+
+def test_solved_criterion_comes_from_the_cell_files(run_dir):
+    records = store.load_cells(run_dir)
+    for r in records:  # a criterion no Task object holds: the record is the only source
+        r["solved_criterion"] = {"metric": "recall_accuracy", "threshold": 0.5, "higher_is_better": True}
+    (sw,) = sweep.find_sweeps(records)
+    assert (sw.solved.metric, sw.solved.threshold) == ("recall_accuracy", 0.5)
+    old = store.load_cells(run_dir)
+    for r in old:  # cells written before the field: only the rule's text
+        del r["solved_criterion"]
+    (sw,) = sweep.find_sweeps(old)
+    assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
+    assert "solved: mse <= 0.01." in report.render_markdown(old, {})
+    for name in ("report", "sweep", "compare", "plots"):
+        source = (Path(report.__file__).parent / f"{name}.py").read_text()
+        assert "import tasks" not in source and "from tasks" not in source, name
 
 
 def test_gradient_flow_on_a_tiny_model(tmp_path, capsys):
