@@ -1,9 +1,12 @@
 """Statistics, verdicts, memory sweeps, plots and gradient flow."""
 import json
+import warnings
 from pathlib import Path
 
+import matplotlib.colors as mcolors
 import numpy as np
 import pytest
+from matplotlib.patches import Rectangle
 from scipy import stats as sps
 
 from zoo.bench import compare, plots, report, stats, store, sweep
@@ -190,6 +193,84 @@ def test_solved_criterion_comes_from_the_cell_files(run_dir):
     for name in ("report", "sweep", "compare", "plots"):
         source = (Path(report.__file__).parent / f"{name}.py").read_text()
         assert "import tasks" not in source and "from tasks" not in source, name
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Every figure the plots module makes, kept open instead of saved."""
+    made = []
+
+    def keep(fig, path):
+        made.append((Path(path).name, fig))
+        return path
+
+    monkeypatch.setattr(plots, "_save", keep)
+    yield made
+    for _, fig in made:
+        plots.plt.close(fig)
+
+
+def model_colors(fig) -> dict[str, str]:
+    colors = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            line = handle[0] if isinstance(handle, tuple) else handle  # an errorbar's first artist is its line
+            colors.setdefault(label, set()).add(mcolors.to_hex(line.get_color()))
+    return colors
+
+
+def test_one_colour_per_model_in_every_figure(run_dir, figures):
+    import zoo
+
+    records = store.load_cells(run_dir)
+    plots.run_figures(records, run_dir)
+    plots.compare_chart(compare.compare(records, "lstm", "gru"), "lstm", "gru", run_dir)
+    flow = {"task": "adding(T=4)", "models": {m: {"init": {"norms": [1, 2, 3, 4]}, "trained": {"norms": [2, 2, 3, 4]}}
+                                              for m in ("rnn", "lstm", "gru")}}
+    plots.gradient_flow(flow, run_dir)
+    names = {name for name, _ in figures}
+    assert {"final-metrics.png", "compare-lstm-gru.png", "sweep-copy-T.png", "curves-adding-T10.png",
+            "gradients-adding-T4.png"} <= names
+    for name, fig in figures:
+        colors = model_colors(fig)
+        for model in ("lstm", "gru"):
+            assert colors[model] == {plots.model_color(model)}, (name, model)
+    known = [plots.model_color(m) for m in zoo.list_models()]
+    assert len(set(known)) == len(known)  # no two models share a colour
+    assert plots.model_color("gru") == plots.model_color("gru") != plots.model_color("bigru")
+
+
+def test_no_bars_and_whole_epochs(run_dir, figures):
+    records = store.load_cells(run_dir)
+    plots.final_metrics(records, run_dir)
+    plots.compare_chart(compare.compare(records, "lstm", "gru"), "lstm", "gru", run_dir)
+    plots.learning_curves(records, run_dir)
+    for name, fig in figures:
+        fig.canvas.draw()
+        for ax in fig.axes:
+            if not name.startswith("curves"):
+                assert not [p for p in ax.patches if isinstance(p, Rectangle)], name  # points, not bars
+            else:
+                ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+                assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
+
+
+def test_all_nan_history_draws_without_warnings(tmp_path, figures):
+    nan = None  # NaN is stored as null in a cell file
+    records = [fake_record("rnn", "adding", "adding(T=10)", s, 0.2, history={"val_mse": [nan, nan, nan]})
+               for s in range(2)]
+    records += [fake_record("gru", "adding", "adding(T=10)", 0, 0.1, history={"val_mse": [0.3, nan, 0.1]}),
+                fake_record("gru", "adding", "adding(T=10)", 1, 0.1, history={"val_mse": [0.2, nan]})]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.learning_curves(records, tmp_path)
+    ((_, fig),) = figures
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "rnn (no finite value)" in labels and "gru" in labels
+    epochs, mean, low, high = plots.seed_band([[0.3, nan, 0.1], [0.2, nan]])
+    assert epochs.tolist() == [1, 3] and mean.tolist() == pytest.approx([0.25, 0.1])
+    assert (low.tolist(), high.tolist()) == ([0.2, 0.1], [0.3, 0.1])
+    assert plots.seed_band([[nan, nan], [nan]]) is None
 
 
 def test_gradient_flow_on_a_tiny_model(tmp_path, capsys):
