@@ -121,19 +121,52 @@ def test_every_plot_writes_a_png_and_results_md_links_them(run_dir):
     assert "[sweep-copy-T.png](sweep-copy-T.png)" in md and "## Memory sweep: copy.T" in md
 
 
-def test_compare_command_writes_report(run_dir, capsys):
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_compare_command_prints_and_writes_nothing_by_default(run_dir, capsys):
+    before = snapshot(run_dir)
     assert main(["compare", "lstm", "gru", "--run", str(run_dir)]) == 0
     out = capsys.readouterr().out
-    assert "adding(T=10): LSTM better, p=" in out
-    assert (run_dir / "compare-lstm-gru.md").read_text().startswith("# lstm vs gru")
-    assert (run_dir / "compare-lstm-gru.png").stat().st_size > 5000
-    assert "compare-lstm-gru.png" in (run_dir / "results.md").read_text()
+    assert out.startswith("# lstm vs gru") and "adding(T=10): LSTM better, p=" in out
+    assert snapshot(run_dir) == before  # a committed run stays clean
 
 
-def test_compare_command_bad_input(tmp_path, capsys):
-    assert main(["compare", "lstm", "grux", "--run", str(tmp_path)]) == 2
-    assert main(["compare", "lstm", "gru", "--run", str(tmp_path)]) == 2
-    assert "holds no cell files" in capsys.readouterr().err
+def test_compare_command_writes_only_where_asked(run_dir, tmp_path_factory, capsys):
+    other = tmp_path_factory.mktemp("elsewhere") / "cmp"
+    before = snapshot(run_dir)
+    assert main(["compare", "lstm", "gru", "--run", str(run_dir), "-o", str(other)]) == 0
+    assert snapshot(run_dir) == before
+    assert (other / "compare-lstm-gru.md").read_text().startswith("# lstm vs gru")
+    assert (other / "compare-lstm-gru.png").stat().st_size > 5000
+    assert main(["compare", "lstm", "gru", "--run", str(run_dir), "--write"]) == 0
+    new = set(snapshot(run_dir)) - set(before)
+    assert new == {Path("compare-lstm-gru.md"), Path("compare-lstm-gru.png")}  # results.md is left alone
+    assert f"written: {run_dir / 'compare-lstm-gru.md'}" in capsys.readouterr().out
+
+
+def test_compare_command_bad_input(run_dir, tmp_path_factory, capsys):
+    tmp_path = tmp_path_factory.mktemp("empty")  # not the run
+    def error(*argv) -> str:
+        assert main(["compare", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err  # one line
+        return err
+
+    assert "holds no cell files" in error("lstm", "gru", "--run", str(tmp_path))
+    err = error("lstm", "bilstm", "--run", str(run_dir))
+    assert "has no finished cells of bilstm; its models: rnn, lstm, gru" in err
+    err = error("lstm", "lstn", "--run", str(run_dir))
+    assert "compare: unknown model 'lstn'; known models: " in err and "bilstm" in err and "--models" not in err
+    assert "two different" in error("lstm", "lstm", "--run", str(run_dir))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    assert "exists and is not a directory" in error("lstm", "gru", "--run", str(run_dir), "-o", str(a_file))
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "lstm", "gru", "--run", str(run_dir), "--write", "-o", str(tmp_path)])
+    assert exit_.value.code == 2 and "not allowed with" in capsys.readouterr().err
+    assert not (tmp_path / "compare-lstm-gru.md").exists()
 
 
 def test_interval_of_a_loss_stays_positive_and_says_how():
