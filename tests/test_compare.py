@@ -1,12 +1,15 @@
 """Statistics, verdicts, memory sweeps, plots and gradient flow."""
 import json
+import warnings
+from pathlib import Path
 
+import matplotlib.colors as mcolors
 import numpy as np
 import pytest
+from matplotlib.patches import Rectangle
 from scipy import stats as sps
 
-import tasks
-from zoo.bench import compare, plots, report, store, sweep
+from zoo.bench import compare, plots, report, stats, store, sweep
 from zoo.bench.cli import main
 from zoo.bench.stats import describe, welch_p
 
@@ -33,8 +36,11 @@ def test_welch_p_matches_the_textbook_example():
     assert welch_p([1.0, 1.0], [1.0, 1.0]) is None
 
 
+RULES = {"adding": ("mse", 0.01, False), "copy": ("recall_accuracy", 0.99, True), "imdb": ("accuracy", 0.85, True)}
+
+
 def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, baseline=1 / 6, solved=False,
-                params=None, t=None, extra_test=None, history=None):
+                params=None, t=None, extra_test=None, history=None, throughput=1000.0):
     task_params = dict(params or {"T": 10, "n_train": 8, "n_val": 8, "n_test": 8})
     if t is not None:
         task_params["T"] = t
@@ -42,8 +48,10 @@ def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, 
         "cell_id": f"{label}__{model}__seed{seed}", "label": label, "task": task, "model": model, "seed": seed,
         "status": "completed", "metric": metric, "higher_is_better": higher, "test_metric": value,
         "test": {metric: value, **(extra_test or {})}, "best_val_metric": value, "baseline": baseline,
-        "solved": solved, "solved_rule": "mse <= 0.01", "epochs_to_solve": 3 if solved else None, "params": 100,
-        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": 1000.0, "cudnn": "not eligible",
+        "solved": solved, "solved_criterion": dict(zip(("metric", "threshold", "higher_is_better"), RULES[task])),
+        "solved_rule": "{} {} {:g}".format(RULES[task][0], ">=" if RULES[task][2] else "<=", RULES[task][1]),
+        "epochs_to_solve": 3 if solved else None, "params": 100,
+        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": throughput, "cudnn": "not eligible",
         "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
         "config": {"task_params": task_params}, "config_hash": "x", "environment": {"device": "CPU: test"},
     }
@@ -93,7 +101,7 @@ def test_memory_sweep_and_horizon(run_dir):
     records = store.load_cells(run_dir)
     (sw,) = sweep.find_sweeps(records)
     assert (sw.task, sw.param, sw.values) == ("copy", "T", [5, 10, 20])
-    assert sw.solved == tasks.create_task("copy").solved  # recall_accuracy >= 0.99
+    assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
     horizons = {r["model"]: r["horizon"] for r in sweep.sweep_table(records, sw)}
     assert horizons == {"lstm": 10, "gru": 20, "rnn": None}
     md = "\n".join(sweep.render_markdown(records))
@@ -113,19 +121,189 @@ def test_every_plot_writes_a_png_and_results_md_links_them(run_dir):
     assert "[sweep-copy-T.png](sweep-copy-T.png)" in md and "## Memory sweep: copy.T" in md
 
 
-def test_compare_command_writes_report(run_dir, capsys):
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_compare_command_prints_and_writes_nothing_by_default(run_dir, capsys):
+    before = snapshot(run_dir)
     assert main(["compare", "lstm", "gru", "--run", str(run_dir)]) == 0
     out = capsys.readouterr().out
-    assert "adding(T=10): LSTM better, p=" in out
-    assert (run_dir / "compare-lstm-gru.md").read_text().startswith("# lstm vs gru")
-    assert (run_dir / "compare-lstm-gru.png").stat().st_size > 5000
-    assert "compare-lstm-gru.png" in (run_dir / "results.md").read_text()
+    assert out.startswith("# lstm vs gru") and "adding(T=10): LSTM better, p=" in out
+    assert snapshot(run_dir) == before  # a committed run stays clean
 
 
-def test_compare_command_bad_input(tmp_path, capsys):
-    assert main(["compare", "lstm", "grux", "--run", str(tmp_path)]) == 2
-    assert main(["compare", "lstm", "gru", "--run", str(tmp_path)]) == 2
-    assert "holds no cell files" in capsys.readouterr().err
+def test_compare_command_writes_only_where_asked(run_dir, tmp_path_factory, capsys):
+    other = tmp_path_factory.mktemp("elsewhere") / "cmp"
+    before = snapshot(run_dir)
+    assert main(["compare", "lstm", "gru", "--run", str(run_dir), "-o", str(other)]) == 0
+    assert snapshot(run_dir) == before
+    assert (other / "compare-lstm-gru.md").read_text().startswith("# lstm vs gru")
+    assert (other / "compare-lstm-gru.png").stat().st_size > 5000
+    assert main(["compare", "lstm", "gru", "--run", str(run_dir), "--write"]) == 0
+    new = set(snapshot(run_dir)) - set(before)
+    assert new == {Path("compare-lstm-gru.md"), Path("compare-lstm-gru.png")}  # results.md is left alone
+    assert f"written: {run_dir / 'compare-lstm-gru.md'}" in capsys.readouterr().out
+
+
+def test_compare_command_bad_input(run_dir, tmp_path_factory, capsys):
+    tmp_path = tmp_path_factory.mktemp("empty")  # not the run
+    def error(*argv) -> str:
+        assert main(["compare", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err  # one line
+        return err
+
+    assert "holds no cell files" in error("lstm", "gru", "--run", str(tmp_path))
+    err = error("lstm", "bilstm", "--run", str(run_dir))
+    assert "has no finished cells of bilstm; its models: rnn, lstm, gru" in err
+    err = error("lstm", "lstn", "--run", str(run_dir))
+    assert "compare: unknown model 'lstn'; known models: " in err and "bilstm" in err and "--models" not in err
+    assert "two different" in error("lstm", "lstm", "--run", str(run_dir))
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    assert "exists and is not a directory" in error("lstm", "gru", "--run", str(run_dir), "-o", str(a_file))
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", "lstm", "gru", "--run", str(run_dir), "--write", "-o", str(tmp_path)])
+    assert exit_.value.code == 2 and "not allowed with" in capsys.readouterr().err
+    assert not (tmp_path / "compare-lstm-gru.md").exists()
+
+
+def test_interval_of_a_loss_stays_positive_and_says_how():
+    gru_mse = [0.000215, 0.000331]  # two seeds, as in results/quick: a plain t interval reaches below 0
+    plain = describe(gru_mse)
+    assert plain.ci_low < 0
+    s = describe(gru_mse, bounds=stats.metric_bounds("mse", False))
+    assert s.mean == plain.mean and s.std == plain.std and s.method == stats.T_LOG
+    assert 0 < s.ci_low < min(gru_mse) and s.ci_high > max(gru_mse)
+    assert s.ci_low * s.ci_high == pytest.approx(s.mean ** 2)  # symmetric about the mean on the log scale
+    factor = np.exp(sps.t.ppf(0.975, 1) * sps.sem(gru_mse) / s.mean)  # delta method on log(mean)
+    assert s.ci_high == pytest.approx(s.mean * factor)
+    assert stats.metric_bounds("cross_entropy", False) == (0.0, None)
+    assert describe([-1.0, 2.0], bounds=(0.0, None)).method == stats.T_PLAIN  # a value below the bound: no log
+
+
+def test_interval_of_an_accuracy_stays_in_0_1():
+    acc = [0.97, 0.999]
+    assert describe(acc).ci_high > 1
+    s = describe(acc, bounds=stats.metric_bounds("recall_accuracy", True))
+    assert s.method == stats.T_LOGIT and 0 < s.ci_low < 0.97 and 0.999 < s.ci_high < 1
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    assert logit(s.ci_low) + logit(s.ci_high) == pytest.approx(2 * logit(s.mean))
+    assert describe([1.0, 1.0], bounds=(0.0, 1.0)).ci_high == 1.0
+
+
+def test_compare_uses_the_bounded_interval_and_names_it():
+    recs = [fake_record(m, "adding", "adding(T=10)", s, v) for s, (l, g) in enumerate([(0.001, 0.000215),
+                                                                                          (0.0015, 0.000331)])
+            for m, v in (("lstm", l), ("gru", g))]
+    (row,) = compare.compare(recs, "lstm", "gru")
+    assert row["gru"]["stats"].ci_low > 0 and row["gru"]["stats"].method == stats.T_LOG
+    assert "Interval method: mse: Student t on the log scale." in compare.render([row], "lstm", "gru", "run")
+
+
+def test_throughput_is_a_whole_number_with_separators(run_dir):
+    recs = [fake_record("gru", "adding", "adding(T=10)", s, 0.01, throughput=v) for s, v in enumerate((11420.2, 11420.6))]
+    md = report.render_markdown(recs, {})
+    assert "| 11,420 | ok |" in md and "e+04" not in md
+    recs += [fake_record("lstm", "adding", "adding(T=10)", s, 0.02) for s in range(2)]
+    text = compare.render(compare.compare(recs, "lstm", "gru"), "lstm", "gru", "run")
+    assert "| 11,420 |" in text and "| 1,000 |" in text
+
+
+def test_solved_criterion_comes_from_the_cell_files(run_dir):
+    records = store.load_cells(run_dir)
+    for r in records:  # a criterion no Task object holds: the record is the only source
+        r["solved_criterion"] = {"metric": "recall_accuracy", "threshold": 0.5, "higher_is_better": True}
+    (sw,) = sweep.find_sweeps(records)
+    assert (sw.solved.metric, sw.solved.threshold) == ("recall_accuracy", 0.5)
+    old = store.load_cells(run_dir)
+    for r in old:  # cells written before the field: only the rule's text
+        del r["solved_criterion"]
+    (sw,) = sweep.find_sweeps(old)
+    assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
+    assert "solved: mse <= 0.01." in report.render_markdown(old, {})
+    for name in ("report", "sweep", "compare", "plots"):
+        source = (Path(report.__file__).parent / f"{name}.py").read_text()
+        assert "import tasks" not in source and "from tasks" not in source, name
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Every figure the plots module makes, kept open instead of saved."""
+    made = []
+
+    def keep(fig, path):
+        made.append((Path(path).name, fig))
+        return path
+
+    monkeypatch.setattr(plots, "_save", keep)
+    yield made
+    for _, fig in made:
+        plots.plt.close(fig)
+
+
+def model_colors(fig) -> dict[str, str]:
+    colors = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            line = handle[0] if isinstance(handle, tuple) else handle  # an errorbar's first artist is its line
+            colors.setdefault(label, set()).add(mcolors.to_hex(line.get_color()))
+    return colors
+
+
+def test_one_colour_per_model_in_every_figure(run_dir, figures):
+    import zoo
+
+    records = store.load_cells(run_dir)
+    plots.run_figures(records, run_dir)
+    plots.compare_chart(compare.compare(records, "lstm", "gru"), "lstm", "gru", run_dir)
+    flow = {"task": "adding(T=4)", "models": {m: {"init": {"norms": [1, 2, 3, 4]}, "trained": {"norms": [2, 2, 3, 4]}}
+                                              for m in ("rnn", "lstm", "gru")}}
+    plots.gradient_flow(flow, run_dir)
+    names = {name for name, _ in figures}
+    assert {"final-metrics.png", "compare-lstm-gru.png", "sweep-copy-T.png", "curves-adding-T10.png",
+            "gradients-adding-T4.png"} <= names
+    for name, fig in figures:
+        colors = model_colors(fig)
+        for model in ("lstm", "gru"):
+            assert colors[model] == {plots.model_color(model)}, (name, model)
+    known = [plots.model_color(m) for m in zoo.list_models()]
+    assert len(set(known)) == len(known)  # no two models share a colour
+    assert plots.model_color("gru") == plots.model_color("gru") != plots.model_color("bigru")
+
+
+def test_no_bars_and_whole_epochs(run_dir, figures):
+    records = store.load_cells(run_dir)
+    plots.final_metrics(records, run_dir)
+    plots.compare_chart(compare.compare(records, "lstm", "gru"), "lstm", "gru", run_dir)
+    plots.learning_curves(records, run_dir)
+    for name, fig in figures:
+        fig.canvas.draw()
+        for ax in fig.axes:
+            if not name.startswith("curves"):
+                assert not [p for p in ax.patches if isinstance(p, Rectangle)], name  # points, not bars
+            else:
+                ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+                assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
+
+
+def test_all_nan_history_draws_without_warnings(tmp_path, figures):
+    nan = None  # NaN is stored as null in a cell file
+    records = [fake_record("rnn", "adding", "adding(T=10)", s, 0.2, history={"val_mse": [nan, nan, nan]})
+               for s in range(2)]
+    records += [fake_record("gru", "adding", "adding(T=10)", 0, 0.1, history={"val_mse": [0.3, nan, 0.1]}),
+                fake_record("gru", "adding", "adding(T=10)", 1, 0.1, history={"val_mse": [0.2, nan]})]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.learning_curves(records, tmp_path)
+    ((_, fig),) = figures
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "rnn (no finite value)" in labels and "gru" in labels
+    epochs, mean, low, high = plots.seed_band([[0.3, nan, 0.1], [0.2, nan]])
+    assert epochs.tolist() == [1, 3] and mean.tolist() == pytest.approx([0.25, 0.1])
+    assert (low.tolist(), high.tolist()) == ([0.2, 0.1], [0.3, 0.1])
+    assert plots.seed_band([[nan, nan], [nan]]) is None
 
 
 def test_gradient_flow_on_a_tiny_model(tmp_path, capsys):

@@ -36,10 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
     rep.add_argument("run_dir")
 
-    cmp_ = sub.add_parser("compare", help="compare two models over seeds on every task of a run")
-    cmp_.add_argument("a", nargs="?", default="lstm")
-    cmp_.add_argument("b", nargs="?", default="gru")
-    cmp_.add_argument("--run", default="results/quick", help="run directory (default: results/quick)")
+    cmp_ = sub.add_parser("compare", help="compare two models over seeds on every task of a run (prints; "
+                                             "writes files only with --write or -o)")
+    cmp_.add_argument("a", nargs="?", default="lstm", help="first model (default: lstm)")
+    cmp_.add_argument("b", nargs="?", default="gru", help="second model (default: gru)")
+    cmp_.add_argument("--run", default="results/quick", help="run directory to read (default: results/quick)")
+    where = cmp_.add_mutually_exclusive_group()
+    where.add_argument("--write", action="store_true", help="also write compare-A-B.md and .png into the run directory")
+    where.add_argument("-o", "--out", metavar="DIR", help="also write compare-A-B.md and .png into DIR")
 
     grad = sub.add_parser("gradients", help="measure ||d loss / d x_t|| over time steps, before and after training")
     grad.add_argument("--task", default="adding")
@@ -201,25 +205,64 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from zoo.bench import compare, plots, report, store
-    from zoo.bench.matrix import UsageError, expand_models
+    """Print the statistics and verdicts; write the .md and chart only where asked (never by default)."""
+    from zoo.bench import compare, store
+    from zoo.bench.matrix import UsageError
 
-    for name in (args.a, args.b):
-        if expand_models(name) != [name]:
-            raise UsageError(f"compare takes two model names, got {name!r}")
-    out = Path(args.run)
-    records = store.load_cells(out)
+    run = Path(args.run)
+    records = store.load_cells(run)
     if not records:
-        raise UsageError(f"--run {out} holds no cell files (expected {out}/cells/*.json)")
+        raise UsageError(f"--run {run} holds no cell files (expected {run}/cells/*.json)")
+    _check_compared_models(args.a, args.b, run, records)
     rows = compare.compare(records, args.a, args.b)
-    text = compare.render(rows, args.a, args.b, out)
-    store.write_atomic(out / f"compare-{args.a}-{args.b}.md", text)
-    chart = plots.compare_chart(rows, args.a, args.b, out)
-    report.write_tables(out)  # results.md links the new chart
+    if not rows:
+        raise UsageError(f"compare: no task in {run} has finished cells of both {args.a} and {args.b}")
+    out = run if args.write else Path(args.out) if args.out else None
+    if out is not None:
+        _writable_dir(out, "--write" if args.write else "--out")
+    text = compare.render(rows, args.a, args.b, run)
     print(text)
     print("\n".join(compare.verdict_lines(rows)))
-    print(f"written: {out / f'compare-{args.a}-{args.b}.md'}" + (f", {chart}" if chart else ""))
+    if out is None:
+        print("(nothing written: --write saves compare-A-B.md and .png into the run, -o DIR into DIR)", file=sys.stderr)
+        return 0
+    from zoo.bench import plots  # matplotlib only when a chart is wanted
+
+    md = out / f"compare-{args.a}-{args.b}.md"
+    store.write_atomic(md, text)
+    print(f"written: {md}, {plots.compare_chart(rows, args.a, args.b, out)}")
     return 0
+
+
+def _check_compared_models(a: str, b: str, run: Path, records: list[dict]) -> None:
+    """Two different models, each with finished cells in the run; a typo names the known models."""
+    import zoo
+    from zoo.bench import store
+    from zoo.bench.matrix import UsageError
+    from zoo.bench.ordering import model_key
+
+    has = sorted({r["model"] for r in records if r["status"] in store.DONE}, key=model_key)
+    for name in (a, b):
+        if name in has:
+            continue
+        if name not in zoo.list_models():
+            raise UsageError(f"compare: unknown model {name!r}; known models: {', '.join(zoo.list_models())}")
+        raise UsageError(f"compare: {run} has no finished cells of {name}; its models: {', '.join(has) or 'none'}")
+    if a == b:
+        raise UsageError(f"compare: both models are {a}; name two different ones")
+
+
+def _writable_dir(path: Path, flag: str) -> None:
+    from zoo.bench.matrix import UsageError
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"{flag} {path}: exists and is not a directory") from None
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: {err.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"{flag} {path}: not writable")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo.bench import store
-from zoo.bench.report import natural_key
-from zoo.bench.stats import Sample, describe, welch_p
+from zoo.bench.report import count, natural_key
+from zoo.bench.stats import Sample, describe, metric_bounds, welch_p
 
 ALPHA = 0.05
 
@@ -22,13 +22,16 @@ def compare(records: list[dict], a: str, b: str) -> list[dict]:
             continue
         head = runs[a][0]
         values = {m: [r.get("test_metric") for r in runs[m]] for m in (a, b)}
+        bounds = metric_bounds(head["metric"], head["higher_is_better"])
         row = {"label": label, "metric": head["metric"], "higher_is_better": head["higher_is_better"],
-               "baseline": head.get("baseline"), "solved_rule": head.get("solved_rule"),
-               "p_value": welch_p(values[a], values[b])}
+               "baseline": head.get("baseline"), "p_value": welch_p(values[a], values[b])}
         for m in (a, b):
             solved = [r for r in runs[m] if r.get("solved")]
-            row[m] = {"stats": describe(values[m]), "values": values[m], "params": runs[m][0].get("params"),
+            throughput = [r["train_sequences_per_second"] for r in runs[m] if r.get("train_sequences_per_second")]
+            row[m] = {"stats": describe(values[m], bounds=bounds), "values": values[m],
+                      "params": runs[m][0].get("params"),
                       "seconds_per_epoch": float(np.mean([r["seconds_per_epoch"] for r in runs[m]])),
+                      "sequences_per_second": float(np.mean(throughput)) if throughput else None,
                       "solved": len(solved), "runs": len(runs[m]),
                       "epochs_to_solve": [r.get("epochs_to_solve") for r in runs[m] if r.get("epochs_to_solve")]}
         row["verdict"] = verdict(row, a, b)
@@ -67,12 +70,25 @@ def _solve(m: dict) -> str:
     return f"{m['solved']}/{m['runs']}{when}"
 
 
+def interval_methods(rows: list[dict], a: str, b: str) -> str:
+    """Which interval each metric got, e.g. 'mse: Student t on the log scale; accuracy: ...'."""
+    methods: dict[str, set[str]] = {}
+    for r in rows:
+        for m in (a, b):
+            s = r[m]["stats"]
+            if s.ci_low is not None and s.std:  # no interval, or every seed equal: no method to name
+                methods.setdefault(r["metric"], set()).add(s.method)
+    return "; ".join(f"{metric}: {', '.join(sorted(ms))}" for metric, ms in methods.items()) or "none (too few seeds)"
+
+
 def render(rows: list[dict], a: str, b: str, run_dir: Path | str) -> str:
     lines = [f"# {a} vs {b}", "",
-             f"Run: `{run_dir}`. Test metric over seeds: mean ± sample std, 95% t confidence interval of the mean; "
+             f"Run: `{run_dir}`. Test metric over seeds: mean ± sample std and a 95% confidence interval of the "
+             f"mean that stays inside the metric's range (losses >= 0, accuracies in [0, 1]); "
              f"p from Welch's t-test (scipy.stats.ttest_ind, equal_var=False), significant below {ALPHA}.", ""]
     if not rows:
         return "\n".join(lines + [f"No task in this run has finished cells of both {a} and {b}.", ""])
+    lines += [f"Interval method: {interval_methods(rows, a, b)}.", ""]
     lines += ["| task | metric | " + " | ".join(f"{m} mean ± std | {m} 95% CI" for m in (a, b))
               + " | p | verdict |", "|---|---|" + "---:|---:|" * 2 + "---:|---|"]
     for r in rows:
@@ -81,11 +97,12 @@ def render(rows: list[dict], a: str, b: str, run_dir: Path | str) -> str:
         p = "—" if r["p_value"] is None else f"{r['p_value']:.3g}"
         lines.append(f"| {r['label']} | {r['metric']} {better} | {cells} | {p} | {r['verdict']} |")
     lines += ["", "Cost and memory:", "",
-              "| task | model | params | s/epoch | solved (epochs to solve) | baseline |", "|---|---|---:|---:|---|---:|"]
+              "| task | model | params | s/epoch | train seq/s | solved (epochs to solve) | baseline |",
+              "|---|---|---:|---:|---:|---|---:|"]
     for r in rows:
         for m in (a, b):
-            lines.append(f"| {r['label']} | {m} | {r[m]['params']} | {r[m]['seconds_per_epoch']:.3g} | {_solve(r[m])} "
-                         f"| {r['baseline']:.4g} |")
+            lines.append(f"| {r['label']} | {m} | {r[m]['params']} | {r[m]['seconds_per_epoch']:.3g} "
+                         f"| {count(r[m]['sequences_per_second'])} | {_solve(r[m])} | {r['baseline']:.4g} |")
     return "\n".join(lines) + "\n"
 
 

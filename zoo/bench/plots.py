@@ -1,6 +1,7 @@
 """Figures (headless matplotlib, PNG): learning curves, final metrics, A-vs-B, memory sweeps, gradient flow."""
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import matplotlib
@@ -8,23 +9,35 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from zoo.bench import store, sweep  # noqa: E402
 from zoo.bench.ordering import model_key, natural_key, slug  # noqa: E402
+from zoo.bench.stats import describe, metric_bounds  # noqa: E402
 
 SAVE = dict(dpi=110, bbox_inches="tight", metadata={"Software": None})  # no version stamp: stable bytes
 
 
-# one hue per family (RNN blue, LSTM red, GRU green), lighter for bidirectional, darker for deep
-FAMILY_COLORS = {"rnn": "#1f77b4", "birnn": "#74add1", "deep_rnn": "#08306b", "lstm": "#d62728", "bilstm": "#f4a582",
-                 "deep_lstm": "#67000d", "peephole_lstm": "#9467bd", "cifg_lstm": "#e377c2", "gru": "#2ca02c",
-                 "bigru": "#a1d99b", "deep_gru": "#00441b"}
-OTHER_COLORS = ["#8c564b", "#bcbd22", "#17becf", "#7f7f7f"]
+# A model's colour follows from its name alone, so it is the same in every figure: the family
+# (...rnn, ...lstm, ...gru) gives the hue, bidirectional is lighter, deep darker, and any other
+# variant takes one of the family's other tones by a stable hash of the name.
+FAMILY_TONES = {  # base, bi*, deep_*, then the other variants' tones
+    "rnn": ["#1f77b4", "#74add1", "#08306b", "#17becf", "#6a51a3", "#4292c6", "#9ecae1"],
+    "lstm": ["#d62728", "#f4a582", "#67000d", "#9467bd", "#e377c2", "#ff7f0e", "#8c564b"],
+    "gru": ["#2ca02c", "#a1d99b", "#00441b", "#bcbd22", "#8c6d31", "#74c476", "#637939"],
+}
+OTHER_TONES = ["#7f7f7f", "#393b79", "#843c39", "#7b4173", "#5254a3", "#636363"]  # no family's
 
 
-def _colors(models: list[str]) -> dict[str, str]:
-    others = [m for m in sorted(models, key=model_key) if m not in FAMILY_COLORS]
-    return {m: FAMILY_COLORS.get(m) or OTHER_COLORS[others.index(m) % len(OTHER_COLORS)] for m in models}
+def model_color(name: str) -> str:
+    """The one colour of model `name` in every figure."""
+    family = next((f for f in FAMILY_TONES if name.endswith(f)), None)
+    if family is None:
+        return OTHER_TONES[zlib.crc32(name.encode()) % len(OTHER_TONES)]
+    tones, prefix = FAMILY_TONES[family], name[: -len(family)]
+    if prefix in ("", "bi", "deep_"):
+        return tones[("", "bi", "deep_").index(prefix)]
+    return tones[3 + zlib.crc32(name.encode()) % (len(tones) - 3)]
 
 
 def _log_scale(metric: str, higher_is_better: bool) -> bool:
@@ -37,6 +50,23 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def seed_band(curves: list[list]) -> tuple[np.ndarray, ...] | None:
+    """Epochs (1-based) where some seed has a finite value, and the mean, min and max over those seeds.
+
+    A diverged seed's history holds NaN (null in the cell file); an epoch where every seed is NaN
+    is left out instead of averaged, and a model with no finite value at all gets None.
+    """
+    grid = np.full((len(curves), max((len(c) for c in curves), default=0)), np.nan)  # (seeds, epochs)
+    for i, c in enumerate(curves):
+        grid[i, : len(c)] = np.asarray(c, dtype=float)  # None -> NaN
+    grid[~np.isfinite(grid)] = np.nan
+    keep = ~np.isnan(grid).all(axis=0)
+    if not keep.any():
+        return None
+    grid = grid[:, keep]
+    return np.flatnonzero(keep) + 1, np.nanmean(grid, 0), np.nanmin(grid, 0), np.nanmax(grid, 0)
+
+
 def learning_curves(records: list[dict], out: Path) -> list[Path]:
     """Per task instance: validation metric per epoch, mean line and min-max band over seeds, per model."""
     paths = []
@@ -45,51 +75,66 @@ def learning_curves(records: list[dict], out: Path) -> list[Path]:
         if not runs:
             continue
         metric, higher = runs[0]["metric"], runs[0]["higher_is_better"]
-        models = sorted({r["model"] for r in runs}, key=model_key)
-        colors = _colors(models)
         fig, ax = plt.subplots(figsize=(8, 5))
-        for model in models:
-            curves = [r["history"].get(f"val_{metric}", []) for r in runs if r["model"] == model]
-            length = max(len(c) for c in curves)
-            grid = np.full((len(curves), length), np.nan)
-            for i, c in enumerate(curves):
-                grid[i, : len(c)] = c
-            epochs = np.arange(1, length + 1)
-            with np.errstate(all="ignore"):
-                ax.plot(epochs, np.nanmean(grid, 0), color=colors[model], label=model, lw=1.8)
-                ax.fill_between(epochs, np.nanmin(grid, 0), np.nanmax(grid, 0), color=colors[model], alpha=0.15)
+        for model in sorted({r["model"] for r in runs}, key=model_key):
+            band = seed_band([r["history"].get(f"val_{metric}", []) for r in runs if r["model"] == model])
+            if band is None:
+                ax.plot([], [], color=model_color(model), label=f"{model} (no finite value)")
+                continue
+            epochs, mean, low, high = band
+            ax.plot(epochs, mean, color=model_color(model), label=model, lw=1.8)
+            ax.fill_between(epochs, low, high, color=model_color(model), alpha=0.15)
         ax.axhline(runs[0]["baseline"], color="black", ls="--", lw=1, label="baseline")
         if _log_scale(metric, higher):
             ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
         ax.set(xlabel="epoch", ylabel=f"validation {metric}", title=f"{label}: learning curves (band: min-max over seeds)")
         ax.legend(fontsize=8, ncol=2)
         paths.append(_save(fig, out / f"curves-{slug(label)}.png"))
     return paths
 
 
+def _mean_and_ci(ax, x: float, model: str, values: list[float], metric: str, higher: bool) -> str | None:
+    """A point at the mean with its 95% CI (never a bar: a bar's length means nothing on a log axis),
+    the seeds as dots; returns the interval's method."""
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    s = describe(values, bounds=metric_bounds(metric, higher))
+    if s.mean is None:
+        return None
+    err = None if s.ci_low is None else [[s.mean - s.ci_low], [s.ci_high - s.mean]]
+    ax.errorbar(x, s.mean, yerr=err, fmt="o", ms=7, capsize=4, color=model_color(model), label=model)
+    ax.plot([x] * len(values), values, "k.", ms=4, zorder=3)
+    return s.method if s.std else None
+
+
+def _finish_panel(ax, names: list[str], baseline, metric: str, higher: bool, title: str, methods: set) -> None:
+    ax.axhline(baseline, color="black", ls="--", lw=1)
+    ax.set_xticks(range(len(names)), names, rotation=60 if len(names) > 2 else 0,
+                  ha="right" if len(names) > 2 else "center", fontsize=8)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    if _log_scale(metric, higher):
+        ax.set_yscale("log")
+    methods.discard(None)
+    ci = f"\nCI: {', '.join(sorted(methods))}" if methods else ""
+    ax.set(title=title + ci, ylabel=f"test {metric}")
+
+
 def final_metrics(records: list[dict], out: Path) -> list[Path]:
-    """Test metric per model (mean, std error bar, seeds as dots), one panel per task instance."""
+    """Test metric per model (mean, 95% CI, seeds as dots), one panel per task instance."""
     labels = sorted({r["label"] for r in records if r["status"] in store.DONE}, key=natural_key)
     if not labels:
         return []
-    fig, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.5), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.8), squeeze=False, layout="constrained")
     for ax, label in zip(axes[0], labels):
         runs = [r for r in records if r["label"] == label and r["status"] in store.DONE]
+        metric, higher = runs[0]["metric"], runs[0]["higher_is_better"]
         models = sorted({r["model"] for r in runs}, key=model_key)
-        colors = _colors(models)
+        methods = set()
         for i, model in enumerate(models):
             vals = [r["test_metric"] for r in runs if r["model"] == model and r.get("test_metric") is not None]
-            if not vals:
-                continue
-            ax.bar(i, np.mean(vals), yerr=np.std(vals, ddof=1) if len(vals) > 1 else None, color=colors[model],
-                   capsize=3)
-            ax.plot([i] * len(vals), vals, "k.", ms=4)
-        ax.axhline(runs[0]["baseline"], color="black", ls="--", lw=1)
-        ax.set_xticks(range(len(models)), models, rotation=60, ha="right", fontsize=8)
-        if _log_scale(runs[0]["metric"], runs[0]["higher_is_better"]):
-            ax.set_yscale("log")
-        ax.set(title=label, ylabel=f"test {runs[0]['metric']}")
-    fig.suptitle("Final test metric (bar: mean, error bar: std over seeds, dots: seeds, dashed: baseline)")
+            methods.add(_mean_and_ci(ax, i, model, vals, metric, higher))
+        _finish_panel(ax, models, runs[0]["baseline"], metric, higher, label, methods)
+    fig.suptitle("Final test metric (point: mean, bar: 95% CI of the mean, dots: seeds, dashed: baseline)")
     return [_save(fig, out / "final-metrics.png")]
 
 
@@ -97,21 +142,13 @@ def compare_chart(rows: list[dict], a: str, b: str, out: Path) -> Path | None:
     """A vs B per task: mean with 95% CI and each seed."""
     if not rows:
         return None
-    fig, axes = plt.subplots(1, len(rows), figsize=(3.6 * len(rows), 4.2), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(rows), figsize=(3.6 * len(rows), 4.4), squeeze=False, layout="constrained")
     for ax, row in zip(axes[0], rows):
-        for i, m in enumerate((a, b)):
-            s = row[m]["stats"]
-            if s.mean is None:
-                continue
-            err = None if s.ci_low is None else [[s.mean - s.ci_low], [s.ci_high - s.mean]]
-            ax.bar(i, s.mean, yerr=err, color=("tab:blue", "tab:orange")[i], capsize=4, alpha=0.8)
-            ax.plot([i] * len(row[m]["values"]), row[m]["values"], "k.", ms=5)
-        ax.axhline(row["baseline"], color="black", ls="--", lw=1)
-        if _log_scale(row["metric"], row["higher_is_better"]):
-            ax.set_yscale("log")
-        ax.set_xticks([0, 1], [a, b])
+        methods = {_mean_and_ci(ax, i, m, row[m]["values"], row["metric"], row["higher_is_better"])
+                   for i, m in enumerate((a, b))}
         p = "p n/a" if row["p_value"] is None else f"p={row['p_value']:.2g}"
-        ax.set(title=f"{row['label']}\n{p}", ylabel=f"test {row['metric']}")
+        _finish_panel(ax, [a, b], row["baseline"], row["metric"], row["higher_is_better"], f"{row['label']}, {p}",
+                      methods)
     fig.suptitle(f"{a} vs {b}: mean and 95% CI over seeds\n(dots: seeds, dashed: baseline)")
     return _save(fig, out / f"compare-{a}-{b}.png")
 
@@ -121,13 +158,12 @@ def memory_sweeps(records: list[dict], out: Path) -> list[Path]:
     paths = []
     for sw in sweep.find_sweeps(records):
         rows = sweep.sweep_table(records, sw)
-        colors = _colors([r["model"] for r in rows])
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for row in rows:
             xs = [v for v in sw.values if row["points"][v]["mean"] is not None]
             ys = [row["points"][v]["mean"] for v in xs]
             errs = [row["points"][v]["std"] or 0.0 for v in xs]
-            ax.errorbar(xs, ys, yerr=errs, marker="o", capsize=3, color=colors[row["model"]], label=row["model"])
+            ax.errorbar(xs, ys, yerr=errs, marker="o", capsize=3, color=model_color(row["model"]), label=row["model"])
         # the horizon counts only values past this line, so show how far below it each model is
         threshold = sw.solved.threshold
         ax.axhline(threshold, color="black", linestyle="--", linewidth=1,
@@ -147,11 +183,10 @@ def memory_sweeps(records: list[dict], out: Path) -> list[Path]:
 def gradient_flow(result: dict, out: Path) -> Path:
     """||d loss / d x_t|| against t, before and after training, log scale."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrained")
-    colors = _colors(list(result["models"]))
     for ax, phase in zip(axes, ("init", "trained")):
         for model, res in result["models"].items():
             norms = np.asarray(res[phase]["norms"])
-            ax.plot(np.arange(1, len(norms) + 1), norms, color=colors[model], label=model)
+            ax.plot(np.arange(1, len(norms) + 1), norms, color=model_color(model), label=model)
         ax.set_yscale("log")
         ax.set(xlabel="time step t", title=f"{'at initialisation' if phase == 'init' else 'after training'}")
     axes[0].set_ylabel("mean ||d loss / d x_t||")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import store, sweep
+from zoo.bench import criterion, store, sweep
 from zoo.bench.ordering import model_key, natural_key
+
 CSV_FIELDS = ["cell_id", "task", "label", "model", "seed", "status", "metric", "test_metric", "best_val_metric",
               "baseline", "solved", "epochs", "epochs_to_solve", "params", "wall_seconds", "seconds_per_epoch",
               "train_sequences_per_second", "cudnn", "device", "git_commit", "config_hash", "error"]
@@ -49,7 +50,7 @@ def summarize(records: list[dict]) -> list[dict]:
             "test_values": [r.get("test_metric") for r in scored],
             "best_val_mean": mean_std([r.get("best_val_metric") for r in scored])[0],
             "baseline": first.get("baseline"), "solved": sum(bool(r.get("solved")) for r in rs),
-            "solved_rule": first.get("solved_rule"),
+            "solved_rule": criterion.of_record(first).describe() if scored else None,
             "seconds_per_epoch": mean_std([r.get("seconds_per_epoch") for r in scored])[0],
             "sequences_per_second": mean_std([r.get("train_sequences_per_second") for r in scored])[0],
             "epochs": mean_std([r.get("epochs") for r in scored])[0],
@@ -60,6 +61,11 @@ def summarize(records: list[dict]) -> list[dict]:
 
 def _num(value, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
+
+
+def count(value) -> str:
+    """Throughput and the like: a whole number with thousands separators (11,420)."""
+    return "—" if value is None else f"{round(value):,}"
 
 
 def _status_note(status: dict) -> str:
@@ -93,7 +99,7 @@ def render_markdown(records: list[dict], run_info: dict, figures: list[str] = ()
             score = _num(r["test_mean"]) + (f" ± {_num(r['test_std'], 2)}" if r["test_std"] is not None else "")
             lines.append(f"| {r['model']} | {r['params'] or '—'} | {score} | {r['n']} | {_num(r['baseline'])} "
                          f"| {r['solved']}/{r['n']} | {_num(r['epochs'], 3)} | {_num(r['seconds_per_epoch'], 3)} "
-                         f"| {_num(r['sequences_per_second'], 4)} | {_status_note(r['status'])} |")
+                         f"| {count(r['sequences_per_second'])} | {_status_note(r['status'])} |")
         lines.append("")
     lines += sweep.render_markdown(records)
     if figures:

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import tasks
-from tasks.base import Criterion
 from zoo.bench import store
+from zoo.bench.criterion import Criterion, of_record
 from zoo.bench.ordering import model_key
 
 
@@ -17,20 +16,21 @@ class Sweep:
     task: str
     param: str
     values: list  # sorted
-    solved: Criterion  # the task's own; the horizon counts the values where it is met
+    solved: Criterion  # as the cells recorded it; the horizon counts the values where it is met
 
 
 def find_sweeps(records: list[dict]) -> list[Sweep]:
-    """Tasks whose cells differ in exactly one parameter, with at least 2 values of it."""
+    """Tasks whose cells differ in exactly one parameter, with at least 2 values of it (and a scored cell)."""
     sweeps = []
     for task_name in sorted({r["task"] for r in records}):
         params = [r["config"]["task_params"] for r in records if r["task"] == task_name]
         varying = [k for k in params[0] if len({json.dumps(p.get(k)) for p in params}) > 1]
-        if len(varying) != 1:
+        scored = [r for r in records if r["task"] == task_name and r["status"] in store.DONE]
+        if len(varying) != 1 or not scored:
             continue
         key = varying[0]
         values = sorted({p[key] for p in params}, key=lambda v: (v is None, v))
-        sweeps.append(Sweep(task_name, key, values, tasks.create_task(task_name, **params[0]).solved))
+        sweeps.append(Sweep(task_name, key, values, of_record(scored[0])))
     return sweeps
 
 

@@ -1,0 +1,31 @@
+"""A cell's solved criterion as the reports read it from the cell file (never from a rebuilt task)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+RULE = re.compile(r"^(?P<metric>\w+) (?P<op>>=|<=) (?P<threshold>\S+)$")  # "recall_accuracy >= 0.99"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """Solved when `metric` >= threshold (higher is better) or <= it, on the test set."""
+
+    metric: str
+    threshold: float
+    higher_is_better: bool
+
+    def describe(self) -> str:
+        return f"{self.metric} {'>=' if self.higher_is_better else '<='} {self.threshold:g}"
+
+
+def of_record(record: dict) -> Criterion:
+    """The record's `solved_criterion`; cells written before that field have only the `solved_rule` text."""
+    stored = record.get("solved_criterion")
+    if stored:
+        return Criterion(stored["metric"], float(stored["threshold"]), bool(stored["higher_is_better"]))
+    match = RULE.match(record.get("solved_rule") or "")
+    if not match:
+        raise ValueError(f"cell {record.get('cell_id')}: no solved_criterion and an unreadable "
+                         f"solved_rule {record.get('solved_rule')!r}")
+    return Criterion(match["metric"], float(match["threshold"]), match["op"] == ">=")
