@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 
 from tasks.batches import Batches
+from zoo.bench.criterion import Criterion  # noqa: F401  (tasks.Criterion: a task's `solved`)
 from zoo.spec import Spec
 
 
@@ -25,23 +26,6 @@ class Recipe:
     epochs: int = 10
     clipnorm: float | None = 1.0
     patience: int = 3  # epochs without validation improvement before stopping
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """A threshold on one metric: `metric` >= threshold (higher is better) or <= it."""
-
-    metric: str
-    threshold: float
-    higher_is_better: bool
-
-    def met(self, value: float) -> bool:
-        if value is None or not np.isfinite(value):
-            return False
-        return value >= self.threshold if self.higher_is_better else value <= self.threshold
-
-    def describe(self) -> str:
-        return f"{self.metric} {'>=' if self.higher_is_better else '<='} {self.threshold:g}"
 
 
 @dataclass

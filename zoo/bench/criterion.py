@@ -1,6 +1,8 @@
-"""A cell's solved criterion as the reports read it from the cell file (never from a rebuilt task)."""
+"""When a task counts as solved: defined once, written into every cell file, read back by the reports
+(which never rebuild a task to learn it)."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -14,6 +16,11 @@ class Criterion:
     metric: str
     threshold: float
     higher_is_better: bool
+
+    def met(self, value: float | None) -> bool:
+        if value is None or not math.isfinite(value):
+            return False
+        return value >= self.threshold if self.higher_is_better else value <= self.threshold
 
     def describe(self) -> str:
         return f"{self.metric} {'>=' if self.higher_is_better else '<='} {self.threshold:g}"

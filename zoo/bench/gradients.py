@@ -25,7 +25,8 @@ def input_gradient_norms(model: keras.Model, x: np.ndarray, y: np.ndarray, loss)
             raise ValueError("gradient flow needs unpadded inputs; this task's tokens are masked")
         x = keras.ops.convert_to_numpy(embedding(x))
         inputs = keras.Model(embedding.output, model.output)
-    grad = gradient(lambda x: loss(y, inputs(x, training=False)), x.astype("float32"))  # (batch, T, features)
+    # the summed per-example loss: each example's gradient is its own, not divided by the batch size
+    grad = gradient(lambda x: keras.ops.sum(loss(y, inputs(x, training=False))), x.astype("float32"))
     return np.linalg.norm(grad, axis=-1).mean(axis=0)
 
 

@@ -81,8 +81,11 @@ def render_markdown(records: list[dict], run_info: dict, figures: list[str] = ()
                    for r in records})
     for env in envs:
         e = json.loads(env)
-        lines.append(f"Machine: {e.get('device')}; Python {e.get('python')}, TensorFlow {e.get('tensorflow')}, "
-                     f"Keras {e.get('keras')} ({e.get('backend')} backend), NumPy {e.get('numpy')}.")
+        if e.get("backend_version"):
+            backend = f"Keras {e.get('keras')} on {e['backend']} {e['backend_version']}"
+        else:  # cells from before backends were recorded ran on TensorFlow
+            backend = f"TensorFlow {e.get('tensorflow')}, Keras {e.get('keras')} ({e.get('backend')} backend)"
+        lines.append(f"Machine: {e.get('device')}; Python {e.get('python')}, {backend}, NumPy {e.get('numpy')}.")
     commits = sorted({str(r.get("environment", {}).get("git_commit")) for r in records})
     lines += [f"Code: git {', '.join(commits)}.", ""] if records else ["No cells yet.", ""]
     for label in sorted({r["label"] for r in rows}, key=natural_key):
