@@ -4,9 +4,11 @@
     spec = zoo.Spec(zoo.InputSpec(length=100, features=2), zoo.OutputSpec("regression"))
     model = zoo.create_model("gru", spec, units=128)
 
-Importing zoo never chooses the Keras backend: KERAS_BACKEND or ~/.keras/keras.json does.
+Importing zoo never overrides the Keras backend: KERAS_BACKEND or ~/.keras/keras.json chooses it. Where
+neither chose one and Keras's default, TensorFlow, is not installed, the first of jax, torch is used.
 """
-from zoo import models as _models  # noqa: F401  (registers the builders)
+from zoo import _keras_backend  # noqa: F401  (before anything imports keras)
+from zoo import models as _models  # noqa: F401,I001  (registers the builders)
 from zoo.builder import RecurrentConfig
 from zoo.cells import CIFGLSTMCell, PeepholeLSTMCell
 from zoo.initializers import ChronoBias

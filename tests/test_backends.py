@@ -1,0 +1,67 @@
+"""Backends: import zoo never overrides the user's choice; the runner's --backend; every backend gives the same tokens."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from zoo.bench import backends
+from zoo.bench.cli import main
+
+CHOICE = "import sys, keras; print(keras.backend.backend())"
+
+
+def python(code: str, **env) -> str:
+    clean = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    proc = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
+def test_import_zoo_and_tasks_keep_the_configured_backend(tmp_path, backend):
+    assert python("import zoo, tasks; " + CHOICE, KERAS_BACKEND=backend) == backend
+    (tmp_path / "keras.json").write_text('{"backend": "%s"}' % backend)
+    assert python("import zoo, tasks; " + CHOICE, KERAS_HOME=str(tmp_path)) == backend  # keras.json's choice
+
+
+def test_without_tensorflow_and_without_a_choice_import_zoo_still_works(tmp_path):
+    # Keras defaults to TensorFlow and would fail to import; zoo takes the first installed backend instead
+    code = "import sys; sys.modules['tensorflow'] = None\nimport zoo, tasks; " + CHOICE
+    assert python(code, KERAS_HOME=str(tmp_path)) == "jax"
+
+
+def test_unknown_or_missing_backend_is_one_line_and_exit_2(capsys, monkeypatch):
+    assert main(["run", "--backend", "theano", "--models", "rnn"]) == 2
+    assert "--backend 'theano' is unknown; valid: jax, tensorflow, torch" in capsys.readouterr().err
+    monkeypatch.setattr(backends, "installed", lambda name: name != "torch")
+    assert main(["run", "--backend", "torch", "--models", "rnn"]) == 2
+    err = capsys.readouterr().err
+    assert "--backend torch: torch is not installed (pip install torch)" in err and len(err.splitlines()) == 1
+
+
+def test_the_cpu_default_is_the_fastest_installed(monkeypatch):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setattr(backends, "has_nvidia_gpu", lambda: False)
+    assert backends.default_backend() == "jax"
+    monkeypatch.setattr(backends, "installed", lambda name: name != "jax")
+    assert backends.default_backend() == "tensorflow"
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert backends.default_backend() == "torch"  # an explicit choice wins
+
+
+def test_the_backend_is_part_of_each_cells_config_and_a_run_keeps_one(tmp_path):
+    from zoo.bench.cli import build_parser, matrix_from_args
+    from zoo.bench.matrix import UsageError
+    from zoo.bench.runner import run_matrix
+
+    args = build_parser().parse_args(["run", "--preset", "smoke", "--models", "rnn", "--tasks", "adding"])
+    (cell,) = matrix_from_args(args)
+    current = os.environ["KERAS_BACKEND"]
+    assert cell.config()["backend"] == f"{current} {backends.version(current)}"
+    other = type(cell)(**{**cell.__dict__, "backend": "torch 0.0"})
+    assert other.config_hash != cell.config_hash
+    assert run_matrix([cell], tmp_path, stream=open(os.devnull, "w")) == 0
+    with pytest.raises(UsageError, match=f"holds cells run on {current} .*, this run is on torch 0.0"):
+        run_matrix([other], tmp_path, stream=open(os.devnull, "w"))
