@@ -65,3 +65,14 @@ def test_the_backend_is_part_of_each_cells_config_and_a_run_keeps_one(tmp_path):
     assert run_matrix([cell], tmp_path, stream=open(os.devnull, "w")) == 0
     with pytest.raises(UsageError, match=f"holds cells run on {current} .*, this run is on torch 0.0"):
         run_matrix([other], tmp_path, stream=open(os.devnull, "w"))
+
+
+def test_bench_prints_a_table_per_backend(capsys):
+    assert main(["bench", "--backends", "jax", "--preset", "smoke", "--models", "rnn,gru", "--tasks", "adding",
+                 "--sequences", "64", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| task | model | jax |" in out
+    for model in ("rnn", "gru"):
+        line = next(l for l in out.splitlines() if l.startswith(f"| adding(T=10) | {model} |"))
+        assert float(line.split("|")[3].replace(",", "")) > 0  # a measured rate, not a placeholder
+    assert main(["bench", "--backends", "theano"]) == 2

@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--out", default="results/gradients")
     grad.add_argument("--backend", help="Keras backend: jax, tensorflow or torch (default as for run)")
 
+    bench = sub.add_parser("bench", help="training sequences/s per model, task and backend (backends alternated)")
+    bench.add_argument("--backends", help="comma-separated (default: every installed one, tensorflow first)")
+    bench.add_argument("--preset", default="quick", help="whose shapes, hyperparameters and batch sizes (default: quick)")
+    bench.add_argument("--models", help="names or wildcards (default: the preset's)")
+    bench.add_argument("--tasks", help="comma-separated task names (default: the preset's)")
+    bench.add_argument("--sequences", type=int, default=2048, help="sequences per timed epoch (default: 2048)")
+    bench.add_argument("--rounds", type=int, default=2, help="passes over the backends (default: 2)")
+    bench.add_argument("--json", help="also write every measurement here")
+    bench.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+
     ls = sub.add_parser("list", help="list models, tasks and presets")
     ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None)
     return p
@@ -77,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "bench":
+            from zoo.bench import speed
+
+            return speed.worker(args) if args.worker else speed.main_args(args)
         if args.command == "gradients":
             from zoo.bench.gradients import main_args
 
