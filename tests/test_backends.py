@@ -76,3 +76,47 @@ def test_bench_prints_a_table_per_backend(capsys):
         line = next(l for l in out.splitlines() if l.startswith(f"| adding(T=10) | {model} |"))
         assert float(line.split("|")[3].replace(",", "")) > 0  # a measured rate, not a placeholder
     assert main(["bench", "--backends", "theano"]) == 2
+
+
+def run_cli(*args, backend: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    return subprocess.run([sys.executable, "-m", "zoo.bench.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=1200)
+
+
+OTHER_BACKENDS = [b for b in backends.BACKENDS if b != os.environ["KERAS_BACKEND"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+def test_smoke_matrix_on_the_other_backends(tmp_path, backend):
+    """Every model on every task at tiny sizes (the default backend runs it in test_runner)."""
+    if not backends.installed(backend):
+        pytest.skip(f"{backend} is not installed")
+    import zoo
+    from zoo.bench import store
+
+    have_imdb = bool(os.environ.get("RNN_ZOO_DATA"))
+    task_names = ["adding", "copy", "imdb"] if have_imdb else ["adding", "copy"]
+    proc = run_cli("run", "--preset", "smoke", "--backend", backend, "--tasks", ",".join(task_names),
+                   "--set", "imdb.limit=64" if have_imdb else "adding.T=10", "--out", str(tmp_path), backend=backend)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = store.load_cells(tmp_path)
+    assert {(r["model"], r["task"]) for r in records} == {(m, t) for m in zoo.list_models() for t in task_names}
+    assert {r["status"] for r in records} == {"completed"}
+    assert {r["environment"]["backend"] for r in records} == {backend}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_same_seed_same_backend_same_numbers(tmp_path, backend):
+    from zoo.bench import store
+
+    args = ["run", "--preset", "smoke", "--backend", backend, "--models", "gru,peephole_lstm", "--tasks", "adding"]
+    for out in ("a", "b"):
+        proc = run_cli(*args, "--out", str(tmp_path / out), backend=backend)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    a, b = store.load_cells(tmp_path / "a"), store.load_cells(tmp_path / "b")
+    assert len(a) == len(b) == 2
+    for ra, rb in zip(a, b):
+        assert ra["test"] == rb["test"] and ra["history"] == rb["history"]
