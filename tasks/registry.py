@@ -6,6 +6,7 @@ import typing
 from typing import Any, Iterable
 
 from tasks.base import Task
+from zoo.bench.values import parse_value
 from zoo.registry import Registry
 
 TASKS: Registry[type[Task]] = Registry("task")
@@ -36,26 +37,6 @@ def create_task(name: str, **params) -> Task:
         if key not in fields:
             raise ValueError(f"unknown parameter {key!r} for task {name!r}; valid: {', '.join(fields)}")
         if isinstance(value, str):
-            params[key] = _parse(name, key, value, hints[key])
+            params[key] = parse_value(value, hints[key], f"{name}.{key}")
     return cls(**params)
 
-
-def _parse(task: str, key: str, text: str, hint) -> Any:
-    """'200' -> 200 for an int field, 'none' -> None for an optional one, and so on."""
-    types = typing.get_args(hint) or (hint,)
-    if type(None) in types and text.lower() in ("none", "null", ""):
-        return None
-    for t in types:
-        try:
-            if t is bool:
-                if text.lower() in ("true", "1", "yes"):
-                    return True
-                if text.lower() in ("false", "0", "no"):
-                    return False
-                continue
-            if t in (int, float, str):
-                return t(text)
-        except ValueError:
-            continue
-    names = " or ".join(getattr(t, "__name__", str(t)) for t in types)
-    raise ValueError(f"{task}.{key}={text!r} is not a valid {names}")

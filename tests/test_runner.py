@@ -1,41 +1,67 @@
-"""The benchmark runner: smoke matrix end to end, resume after SIGKILL, divergence, failures, CLI errors."""
+"""The benchmark runner and the `rnn-zoo` command: smoke matrix end to end, resume after SIGKILL,
+divergence, failures, determinism, reporters, precedence of --set, bad input, start-up."""
+import io
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from zoo.bench import report, store
-from zoo.bench.cli import main
-from zoo.bench.matrix import MatrixSpec, build_cells
+from zoo.bench import store
+from zoo.bench.cli import build_parser, main, matrix_from_args
+from zoo.bench.matrix import MatrixSpec, build_cells, parse_sets
+from zoo.bench.reporters import Progress, TablesReporter
 from zoo.bench.runner import run_matrix
 
-CLI = [sys.executable, "-m", "zoo.bench.cli"]
+REPO = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "zoo"]
 TINY_ADDING = {"adding": dict(T=6, n_train=64, n_val=32, n_test=32)}
 TINY_RECIPE = {"*": dict(epochs=2, batch_size=32, patience=1)}
+TINY_SETS = ["--set", "adding.T=6", "--set", "adding.n_train=64", "--set", "adding.n_val=32",
+             "--set", "adding.n_test=32", "--set", "model.units=4"]
 
 
-def cli(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600, **kwargs)
+def cli(*args, cwd=REPO, env=None, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600, cwd=cwd, env=env, **kwargs)
+
+
+def run(cells, out: Path) -> int:
+    """run_matrix with the tables and progress lines the CLI gives it, the lines kept in memory."""
+    return run_matrix(cells, out, reporters=[TablesReporter(out), Progress(out, io.StringIO())])
+
+
+def cells_of(*args):
+    return matrix_from_args(build_parser().parse_args(["run", *args]))
 
 
 def tables(out: Path) -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in ("results.md", "results.csv", "results.json")}
 
 
+@pytest.mark.slow
 def test_smoke_preset_end_to_end_and_report_rebuilds_byte_for_byte(tmp_path):
+    """Also: without --out a run writes to runs/PRESET (ignored by git), says so first, and ends with its files."""
     import tasks
     import zoo
 
     have_imdb = bool(os.environ.get("RNN_ZOO_DATA"))
     task_names = ["adding", "copy", "imdb"] if have_imdb else ["adding", "copy"]
-    out = tmp_path / "smoke"
-    proc = cli("run", "--preset", "smoke", "--tasks", ",".join(task_names), "--out", str(out))
+    proc = cli("run", "--preset", "smoke", "--tasks", ",".join(task_names), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "runs" / "smoke"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
+    assert proc.stderr.index(f"results go to {Path('runs', 'smoke')}/") < proc.stderr.index("[1/")
+    written = proc.stdout.split()  # the figures, then the tables
+    assert written[-3:] == [str(Path("runs", "smoke", n)) for n in ("results.md", "results.csv", "results.json")]
+    assert all((tmp_path / p).is_file() for p in written) and any(p.endswith(".png") for p in written)
     records = store.load_cells(out)
     assert len(records) == len(zoo.list_models()) * len(task_names)
     assert {r["status"] for r in records} == {"completed"}
@@ -43,7 +69,7 @@ def test_smoke_preset_end_to_end_and_report_rebuilds_byte_for_byte(tmp_path):
     for r in records:
         assert r["epochs"] >= 1 and r["params"] > 0 and r["train_sequences_per_second"] > 0
         assert r["baseline"] == pytest.approx(tasks.create_task(r["task"], **r["config"]["task_params"]).baseline)
-        assert r["environment"]["tensorflow"] and r["config_hash"]
+        assert r["environment"]["backend"] == os.environ["KERAS_BACKEND"] and r["config_hash"]
     md = (out / "results.md").read_text()
     for t in task_names:
         assert f"## {t}" in md
@@ -55,6 +81,22 @@ def test_smoke_preset_end_to_end_and_report_rebuilds_byte_for_byte(tmp_path):
     assert tables(out) == before
 
 
+def test_default_out_is_ignored_by_git():
+    """A run without --out must never write into a committed folder (it wrote results/quick)."""
+    if not (REPO / ".git").exists() or not shutil.which("git"):
+        pytest.skip("not a git checkout")
+    from zoo.bench.cli import out_dir
+    from zoo.bench.presets import PRESETS
+
+    outs = [out_dir(build_parser().parse_args(["run", "--preset", p])) for p in PRESETS]
+    outs.append(Path(build_parser().parse_args(["gradients"]).out))
+    for out in outs:
+        probe = out / "cells" / "x.json"
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=REPO)
+        assert ignored.returncode == 0, f"{out} is not ignored by git"
+
+
+@pytest.mark.slow
 def test_kill_9_loses_no_finished_cell_and_resume_skips_them(tmp_path):
     out = tmp_path / "run"
     args = ["run", "--preset", "smoke", "--tasks", "adding", "--models", "rnn,gru,lstm,cifg_lstm,birnn,deep_rnn",
@@ -80,6 +122,7 @@ def test_kill_9_loses_no_finished_cell_and_resume_skips_them(tmp_path):
     assert (out / "results.md").read_text().count("| 1/1 |") + (out / "results.md").read_text().count("| 0/1 |") == 6
 
 
+@pytest.mark.slow
 def test_ctrl_c_marks_the_running_cell_interrupted_and_exits_130(tmp_path):
     out = tmp_path / "run"
     args = ["run", "--preset", "smoke", "--tasks", "adding", "--models", "rnn,lstm", "--set", "adding.n_train=20000",
@@ -106,7 +149,7 @@ def test_diverging_cell_is_marked_and_the_matrix_goes_on(tmp_path):
     cells = tiny_cells(["rnn", "gru"])
     bad = tiny_cells(["lstm"], recipe={"*": dict(epochs=2, batch_size=32, optimizer="sgd", learning_rate=1e30,
                                                  clipnorm=None)})
-    code = run_matrix(cells + bad, tmp_path, stream=open(os.devnull, "w"))
+    code = run(cells + bad, tmp_path)
     assert code == 0
     status = {r["model"]: r for r in store.load_cells(tmp_path)}
     assert status["lstm"]["status"] == "diverged" and "non-finite" in status["lstm"]["error"]
@@ -116,7 +159,7 @@ def test_diverging_cell_is_marked_and_the_matrix_goes_on(tmp_path):
 
 def test_failing_builder_is_marked_failed_and_the_matrix_goes_on(tmp_path):
     cells = tiny_cells(["rnn"]) + tiny_cells(["gru"], hparams={"units": 0}) + tiny_cells(["lstm"])
-    code = run_matrix(cells, tmp_path, stream=open(os.devnull, "w"))
+    code = run(cells, tmp_path)
     assert code == 1
     status = {r["model"]: r for r in store.load_cells(tmp_path)}
     assert status["gru"]["status"] == "failed"
@@ -125,29 +168,44 @@ def test_failing_builder_is_marked_failed_and_the_matrix_goes_on(tmp_path):
     assert status["rnn"]["status"] == status["lstm"]["status"] == "completed"
     # a resumed run retries the failed cell, keeps the others
     kept = (tmp_path / "cells" / f"{cells[0].cell_id}.json").read_text()
-    assert run_matrix(cells, tmp_path, stream=open(os.devnull, "w")) == 1
+    assert run(cells, tmp_path) == 1
     assert (tmp_path / "cells" / f"{cells[0].cell_id}.json").read_text() == kept
 
 
 def test_resume_refuses_cells_from_a_different_config(tmp_path):
-    assert run_matrix(tiny_cells(["rnn"]), tmp_path, stream=open(os.devnull, "w")) == 0
+    assert run(tiny_cells(["rnn"]), tmp_path) == 0
     other = tiny_cells(["rnn"], hparams={"units": 5})
     with pytest.raises(ValueError, match="from a different config"):
-        run_matrix(other, tmp_path, stream=open(os.devnull, "w"))
+        run(other, tmp_path)
 
 
-def test_same_seed_same_result_on_cpu(tmp_path):
-    import tensorflow as tf
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory):
+    """Tiny runs through the CLI, which turns op determinism on for the process it runs in (never this one)."""
+    root = tmp_path_factory.mktemp("determinism")
+    full = ["--models", "gru,lstm,peephole_lstm", "--seeds", "2"]
+    runs = {"a": full, "a_again": full, "alone": ["--models", "peephole_lstm", "--seeds", "1"]}
+    for name, args in runs.items():
+        proc = cli("run", "--preset", "smoke", "--tasks", "adding", *TINY_SETS, *args, "--out", str(root / name))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return {name: {(r["model"], r["seed"]): r for r in store.load_cells(root / name)} for name in runs}
 
-    tf.config.experimental.enable_op_determinism()
-    a, b = tmp_path / "a", tmp_path / "b"
-    for out in (a, b):
-        assert run_matrix(tiny_cells(["gru", "peephole_lstm"]), out, stream=open(os.devnull, "w")) == 0
-    for ra, rb in zip(store.load_cells(a), store.load_cells(b)):
-        assert ra["test"] == rb["test"] and ra["history"] == rb["history"]
-    other = build_cells(MatrixSpec(["gru"], TINY_ADDING, [1], {"units": 4}, {}, TINY_RECIPE))
-    run_matrix(other, tmp_path / "c", stream=open(os.devnull, "w"))
-    assert store.load_cells(tmp_path / "c")[0]["test"] != store.load_cells(a)[0]["test"]
+
+@pytest.mark.slow
+def test_same_seed_same_result_on_cpu(cli_runs):
+    a, again = cli_runs["a"], cli_runs["a_again"]
+    assert len(a) == len(again) == 6
+    for key, record in a.items():
+        assert record["test"] == again[key]["test"] and record["history"] == again[key]["history"]
+    assert a[("gru", 0)]["test"] != a[("gru", 1)]["test"]
+
+
+@pytest.mark.slow
+def test_a_cells_result_does_not_depend_on_the_cells_run_before_it(cli_runs):
+    """Resuming or running a subset must reproduce the full run's numbers (shared data, fresh shuffles)."""
+    (single,) = cli_runs["alone"].values()
+    full = cli_runs["a"][("peephole_lstm", 0)]  # ran after gru and lstm on the same data
+    assert single["history"] == full["history"] and single["test"] == full["test"]
 
 
 @pytest.mark.parametrize("args,message", [
@@ -162,6 +220,8 @@ def test_same_seed_same_result_on_cpu(tmp_path):
     (["run", "--tasks", "imdb", "--set", "imdb.data_dir=/nonexistent"], "imdb.data_dir=/nonexistent holds no aclImdb"),
     (["report", "/nonexistent"], "/nonexistent holds no cell files"),
     (["run", "--bogus"], "unrecognized arguments: --bogus"),
+    (["run", "--set", "model.bidirectional=maybe"], "model.bidirectional='maybe' is not a valid bool"),
+    (["run", "--tasks", "adding", "--set", "copy.recipe.epochs=2"], "task 'copy' is not in this run; tasks: adding"),
 ])
 def test_bad_cli_input_exits_2_with_one_line(args, message, capsys):
     try:
@@ -174,7 +234,7 @@ def test_bad_cli_input_exits_2_with_one_line(args, message, capsys):
     assert len(err.strip().splitlines()) == 1, err
 
 
-def test_console_script_exit_code_for_bad_input():
+def test_python_m_zoo_exit_code_for_bad_input():
     proc = cli("run", "--models", "nope")
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("known models: bigru, bilstm, birnn, cifg_lstm, deep_gru, deep_lstm, "
@@ -187,29 +247,14 @@ def test_list_shows_models_tasks_presets(capsys):
     assert "peephole_lstm" in out and "copy" in out and "smoke" in out and "paper" in out
 
 
-def test_a_cells_result_does_not_depend_on_the_cells_run_before_it(tmp_path):
-    """Resuming or running a subset must reproduce the full run's numbers (shared data, fresh shuffles)."""
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
-    full = tiny_cells(["rnn", "gru", "lstm"])
-    assert run_matrix(full, tmp_path / "full", stream=open(os.devnull, "w")) == 0
-    alone = tiny_cells(["lstm"])
-    assert run_matrix(alone, tmp_path / "alone", stream=open(os.devnull, "w")) == 0
-    by_model = {r["model"]: r for r in store.load_cells(tmp_path / "full")}
-    (single,) = store.load_cells(tmp_path / "alone")
-    assert single["history"] == by_model["lstm"]["history"] and single["test"] == by_model["lstm"]["test"]
-
-
 @pytest.mark.parametrize("preset", ["quick", "paper"])
 def test_every_cell_of_a_preset_builds_its_model(preset):
     """A typo in a preset meant for a long or GPU run should fail here, not an hour into it."""
     import tasks
     import zoo
-    from zoo.bench.cli import build_parser, matrix_from_args
     from zoo.bench.presets import PRESETS
 
-    cells = matrix_from_args(build_parser().parse_args(["run", "--preset", preset]))
+    cells = cells_of("--preset", preset)
     instances = {(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}
     assert len(cells) == len(zoo.list_models()) * len(instances) * PRESETS[preset].seeds
     built = set()
@@ -221,3 +266,202 @@ def test_every_cell_of_a_preset_builds_its_model(preset):
         task = tasks.create_task(c.task, **c.task_params)
         model = zoo.create_model(c.model, task.spec, **c.hparams)
         assert model.count_params() > 0
+
+
+def test_user_settings_beat_the_preset():
+    """--set recipe.epochs=3 under the quick preset trained 12 epochs: the preset's per-task recipe won."""
+    cells = cells_of("--set", "recipe.epochs=3", "--set", "model.units=16")
+    assert {c.recipe["epochs"] for c in cells} == {3}
+    assert {c.hparams["units"] for c in cells} == {16}  # the preset gives imdb 32 units
+    by_task = {c.task: c for c in cells}
+    assert by_task["adding"].recipe["learning_rate"] == 3e-3  # what the user did not set stays the preset's
+    assert by_task["imdb"].hparams["embedding_dim"] == 32
+    cells = cells_of("--set", "recipe.epochs=3", "--set", "copy.recipe.epochs=5", "--set", "recipe.patience=0")
+    assert {(c.task, c.recipe["epochs"], c.recipe["patience"]) for c in cells} == {
+        ("adding", 3, 0), ("copy", 5, 0), ("imdb", 3, 0)}
+
+
+def test_one_value_parser_for_every_set_target():
+    """imdb.bucket=yes was True while model.bidirectional=yes was rejected: two parsers."""
+    import tasks
+    from zoo.bench.values import UsageError, parse_value
+
+    for word, value in [("true", True), ("Yes", True), ("1", True), ("false", False), ("no", False), ("0", False)]:
+        params, hparams, recipes = parse_sets([f"imdb.bucket={word}", f"model.bidirectional={word}"])
+        assert params["imdb"]["bucket"] is value and hparams["bidirectional"] is value
+        assert tasks.create_task("imdb", bucket=word).bucket is value  # the library's string conversion too
+    for word in ("none", "NULL"):
+        params, hparams, recipes = parse_sets([f"imdb.limit={word}", f"model.chrono_tmax={word}",
+                                               f"recipe.clipnorm={word}"])
+        assert params["imdb"]["limit"] is hparams["chrono_tmax"] is recipes["*"]["clipnorm"] is None
+    params, hparams, recipes = parse_sets(["copy.T=5,10", "imdb.val_fraction=0.2", "model.use_cudnn=auto",
+                                           "model.use_cudnn=false", "adding.recipe.learning_rate=1e-2",
+                                           "recipe.optimizer=sgd", "recipe.clipnorm=2"])
+    assert params == {"copy": {"T": [5, 10]}, "imdb": {"val_fraction": 0.2}}
+    assert hparams == {"use_cudnn": False}
+    assert recipes == {"adding": {"learning_rate": 0.01}, "*": {"optimizer": "sgd", "clipnorm": 2.0}}
+    assert parse_value("auto", bool | str, "model.use_cudnn") == "auto"
+    for text, hint in [("maybe", bool), ("2", bool), ("1.5", int), ("none", int), ("x", float)]:
+        with pytest.raises(UsageError, match=re.escape(f"somewhere={text!r} is not a valid {hint.__name__}")):
+            parse_value(text, hint, "somewhere")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--set", "recipe.optimizer=adamw2"], "recipe for adding: optimizer must be an optimizer Keras knows"),
+    (["--set", "adding.recipe.learning_rate=-1"], "recipe for adding: learning_rate must be a number > 0, got -1.0"),
+    (["--set", "recipe.learning_rate=nan"], "learning_rate must be a number > 0, got nan"),
+    (["--set", "recipe.batch_size=0"], "recipe for adding: batch_size must be an integer >= 1, got 0"),
+    (["--set", "recipe.epochs=0"], "recipe for adding: epochs must be an integer >= 1, got 0"),
+    (["--set", "recipe.patience=-1"], "recipe for adding: patience must be an integer >= 0, got -1"),
+    (["--set", "recipe.clipnorm=-0.5"], "recipe for adding: clipnorm must be a number >= 0 or none"),
+    (["--set", "recipe.epochs=2.5"], "recipe.epochs='2.5' is not a valid int"),
+])
+def test_bad_recipe_exits_2_before_anything_is_created(args, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--tasks", "adding", "--models", "rnn", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
+def test_bad_out_exits_2_naming_the_path_and_creates_nothing(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    cases = [(a_file, f"--out {a_file}: it exists and is not a folder"),
+             (a_file / "run", f"--out {a_file / 'run'}: {a_file} exists and is not a folder"),
+             (Path("/proc/rnn-zoo-test/run"), "--out /proc/rnn-zoo-test/run: cannot write in /proc (")]
+    if Path("/sys").is_dir():
+        cases.append((Path("/sys/rnn-zoo-test"), "--out /sys/rnn-zoo-test: cannot write in /sys ("))
+    before = sorted(tmp_path.rglob("*"))
+    for out, message in cases:
+        assert main(["run", "--tasks", "adding", "--models", "rnn", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"rnn-zoo: error: {message}") and len(err.strip().splitlines()) == 1, err
+        assert not os.path.lexists(out) or out == a_file
+    assert sorted(tmp_path.rglob("*")) == before and a_file.read_text() == "x"
+
+
+def test_read_only_out_folder_exits_2():
+    """Root writes anywhere whatever the mode bits say, so as root the command runs as nobody."""
+    command = [*CLI, "run", "--tasks", "adding", "--models", "rnn"]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv to drop to nobody")
+        command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+    folder = Path(tempfile.mkdtemp())  # in /tmp, so nobody can reach it
+    folder.chmod(0o555)
+    try:
+        proc = subprocess.run([*command, "--out", str(folder / "run")], capture_output=True, text=True, cwd=REPO,
+                              timeout=300)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        # the last line: with the TensorFlow backend, its banner comes first (`import zoo` loads it)
+        assert proc.stderr.splitlines()[-1] == f"rnn-zoo: error: --out {folder / 'run'}: cannot write in {folder} " \
+                                               "(Permission denied)"
+        assert not list(folder.iterdir())
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+class Recorder:
+    """A reporter that notes every call and whether the cell's file was on disk when told of it."""
+
+    def __init__(self, out: Path):
+        self.out, self.calls = out, []
+
+    def on_start(self, total, skipped):
+        self.calls.append(("start", total, skipped))
+
+    def on_cell_start(self, cell):
+        self.calls.append(("cell_start", cell.model))
+
+    def on_cell_end(self, record):
+        on_disk = (store.cells_dir(self.out) / f"{record['cell_id']}.json").exists()
+        self.calls.append(("cell_end", record["model"], record["status"], on_disk))
+
+    def on_finish(self, outcome, failed):
+        self.calls.append(("finish", outcome, failed))
+
+
+def test_the_runner_reports_through_the_reporters_it_is_handed(tmp_path):
+    cells = tiny_cells(["rnn"]) + tiny_cells(["gru"], hparams={"units": 0})
+    recorder = Recorder(tmp_path)
+    assert run_matrix(cells, tmp_path, reporters=[recorder]) == 1
+    assert recorder.calls == [("start", 2, 0), ("cell_start", "rnn"), ("cell_end", "rnn", "completed", True),
+                              ("cell_start", "gru"), ("cell_end", "gru", "failed", True), ("finish", "finished", 1)]
+    assert not (tmp_path / "results.md").exists()  # tables are a reporter's business, not the runner's
+    recorder.calls.clear()
+    assert run_matrix(cells[:1], tmp_path, reporters=[recorder]) == 0
+    assert recorder.calls == [("start", 1, 1), ("finish", "finished", 0)]
+
+
+def test_progress_lines():
+    stream = io.StringIO()
+    progress = Progress(Path("out"), stream)
+    (cell,) = tiny_cells(["rnn"])
+    progress.on_start(3, 1)
+    progress.on_cell_start(cell)
+    progress.on_cell_end({"status": "failed", "error": "ValueError: units must be an integer >= 1\nmore"})
+    progress.on_finish("finished", 1)
+    assert stream.getvalue().splitlines() == [
+        "resuming: 1 of 3 cells already finished",
+        "[2/3 | 00:00:00 elapsed | ETA ?] rnn on adding(T=6) seed 0 ...",
+        "    failed: ValueError: units must be an integer >= 1",
+        "1 cell(s) failed; see status and traceback in out/cells",
+    ]
+
+
+def test_version_and_bare_command(capsys):
+    import zoo
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"rnn-zoo {zoo.__version__}\n"
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: rnn-zoo") and "list models, tasks and presets" in err
+
+
+def test_every_argument_has_help():
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices  # argparse has no public walk
+    for prog, p in [("rnn-zoo", parser), *commands.items()]:
+        for action in p._actions:
+            assert action.help, f"{prog}: {action.option_strings or action.dest} has no help text"
+
+
+def test_startup_logs_are_hidden_unless_verbose(monkeypatch):
+    """TensorFlow's banner (oneDNN, cudart stub, 'absl::InitializeLog') printed twice on every command."""
+    proc = cli("list", "tasks", env={"KERAS_BACKEND": "jax"})
+    assert proc.returncode == 0 and "adding" in proc.stdout
+    assert proc.stderr == ""
+    from zoo.bench.cli import quiet_startup
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    quiet_startup(verbose=True)
+    assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    quiet_startup(verbose=False)
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+
+
+NO_TENSORFLOW = """
+import sys
+from zoo.bench.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+assert "tensorflow" not in sys.modules, "tensorflow was imported"
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["run", "--help"],
+    ["list"],
+])
+def test_help_and_list_do_not_import_tensorflow(args):
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", NO_TENSORFLOW, *args], capture_output=True, text=True, cwd=REPO,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
@@ -16,8 +17,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="rnn-zoo", description="Train and compare recurrent models on memory tasks.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    import zoo
+
+    p = Parser(prog="rnn-zoo", description="Train and compare recurrent models on memory tasks.",
+               epilog="Without a command, rnn-zoo prints this help and exits 2.")
+    p.add_argument("--version", action="version", version=f"rnn-zoo {zoo.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=Parser,
+                           help="`rnn-zoo COMMAND -h` shows its options")
 
     run = sub.add_parser("run", help="train the model x task x seed matrix and write results tables")
     run.add_argument("--preset", default="quick", help="smoke, quick or paper (default: quick)")
@@ -25,16 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tasks", help="comma-separated task names (default: the preset's)")
     run.add_argument("--seeds", help="a count N (seeds 0..N-1) or a list '0,3,7' (default: the preset's)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="TASK.PARAM=V[,V..] (a list sweeps), model.HPARAM=V, recipe.FIELD=V or TASK.recipe.FIELD=V")
+                     help="TASK.PARAM=V[,V..] (a list sweeps), model.HPARAM=V, recipe.FIELD=V or TASK.recipe.FIELD=V; "
+                          "beats the preset's values, and TASK.recipe.FIELD beats recipe.FIELD")
     run.add_argument("--backend", help="Keras backend: jax, tensorflow or torch (default: $KERAS_BACKEND, else the "
                                        "fastest installed: jax on a CPU, tensorflow on an NVIDIA GPU)")
-    run.add_argument("--out", help="output directory (default: results/PRESET); re-running into it resumes")
+    run.add_argument("--out", help="output folder (default: runs/PRESET); re-running into it resumes")
     run.add_argument("--resume", action="store_true", help="require --out to hold an earlier run to resume")
-    run.add_argument("-v", "--verbose", action="store_true", help="Keras epoch logs")
+    run.add_argument("-v", "--verbose", action="store_true", help="Keras epoch logs and TensorFlow's start-up logs")
     run.add_argument("--tensorboard", action="store_true", help="a TensorBoard log dir per cell under OUT/tensorboard")
 
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
-    rep.add_argument("run_dir")
+    rep.add_argument("run_dir", help="a folder written by `rnn-zoo run` (holding cells/*.json)")
 
     cmp_ = sub.add_parser("compare", help="compare two models over seeds on every task of a run (prints; "
                                              "writes files only with --write or -o)")
@@ -46,14 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("-o", "--out", metavar="DIR", help="also write compare-A-B.md and .png into DIR")
 
     grad = sub.add_parser("gradients", help="measure ||d loss / d x_t|| over time steps, before and after training")
-    grad.add_argument("--task", default="adding")
-    grad.add_argument("--models", default="rnn,lstm,gru")
+    grad.add_argument("--task", default="adding", help="a task with unpadded inputs: adding or copy (default: adding)")
+    grad.add_argument("--models", default="rnn,lstm,gru",
+                      help="comma-separated names or wildcards (default: rnn,lstm,gru)")
     grad.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="TASK.PARAM=V or model.HPARAM=V, as for run")
     grad.add_argument("--epochs", type=int, default=5, help="training epochs between the two measurements")
-    grad.add_argument("--seed", type=int, default=0)
+    grad.add_argument("--seed", type=int, default=0, help="seed of the data, weights and shuffles (default: 0)")
     grad.add_argument("--batch", type=int, default=256, help="test sequences the norms are averaged over")
-    grad.add_argument("--out", default="results/gradients")
+    grad.add_argument("--out", default="runs/gradients", help="output folder (default: runs/gradients)")
+    grad.add_argument("-v", "--verbose", action="store_true", help="TensorFlow's start-up logs")
     grad.add_argument("--backend", help="Keras backend: jax, tensorflow or torch (default as for run)")
 
     bench = sub.add_parser("bench", help="training sequences/s per model, task and backend (backends alternated)")
@@ -67,18 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
     ls = sub.add_parser("list", help="list models, tasks and presets")
-    ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None)
+    ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None,
+                    help="only this kind (default: all three)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """The command. Called without `argv` (as the program), it may start itself again on another backend."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     relaunch = sys.argv[1:] if argv is None else None
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     args.relaunch = relaunch
-    from zoo.bench.errors import UsageError
+    quiet_startup(getattr(args, "verbose", False))
+    from zoo.bench.values import UsageError
 
     try:
         if args.command == "run":
@@ -92,13 +106,49 @@ def main(argv: list[str] | None = None) -> int:
 
             return speed.worker(args) if args.worker else speed.main_args(args)
         if args.command == "gradients":
+            from zoo.bench import store
             from zoo.bench.gradients import main_args
 
+            store.check_writable(args.out)
             return main_args(args)
         return cmd_list(args)
     except UsageError as err:
         print(f"rnn-zoo: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def quiet_startup(verbose: bool) -> None:
+    """Unless -v: hide TensorFlow's and absl's start-up logs (an explicit TF_CPP_MIN_LOG_LEVEL still wins).
+
+    TensorFlow >= 2.19 writes its banner (oneDNN, cudart stub) through absl before it reads
+    TF_CPP_MIN_LOG_LEVEL, so the modules that may load it are imported with fd 2 sent to /dev/null.
+    """
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:
+        pass
+    with _stderr_fd_muted():
+        import keras  # noqa: F401
+        import tasks  # noqa: F401
+
+
+@contextlib.contextmanager
+def _stderr_fd_muted():
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def cmd_list(args) -> int:
@@ -123,11 +173,17 @@ def cmd_list(args) -> int:
 
 
 def matrix_from_args(args):
-    """The cells a `run` command asks for; UsageError on any bad value. Activates the run's Keras backend."""
+    """The cells a `run` command asks for; UsageError on any bad value.
+
+    Whatever the user sets beats the preset: `--set` task parameters, `model.HPARAM` over the
+    preset's hyperparameters for every task, `recipe.FIELD` over the preset's recipe for every
+    task, and `TASK.recipe.FIELD` over `recipe.FIELD`. Activates the run's Keras backend first.
+    """
     from zoo.bench import backends
 
     backend = backends.activate(getattr(args, "backend", None), getattr(args, "relaunch", None))
     import tasks
+    import zoo
     from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, parse_sets
     from zoo.bench.presets import PRESETS
 
@@ -144,22 +200,19 @@ def matrix_from_args(args):
         task_params = {name: task_params.get(name, {}) for name in names}
     seeds = _seeds(args.seeds, preset.seeds)
     set_params, set_hparams, set_recipes = parse_sets(args.set)
-    for name, params in set_params.items():
-        if name not in task_params:
+    for name in [*set_params, *set_recipes]:
+        if name != "*" and name not in task_params:
             raise UsageError(f"--set {name}.*: task {name!r} is not in this run; tasks: {', '.join(task_params)}")
+    for name, params in set_params.items():
         task_params[name].update(params)
-    recipe = {k: dict(v) for k, v in preset.recipe.items()}
-    for owner, fields in set_recipes.items():
-        recipe.setdefault(owner, {}).update(fields)
-    hparams = {**preset.hparams, **set_hparams}
-    task_hparams = {k: {**v, **set_hparams} for k, v in preset.task_hparams.items()}
-    import zoo
-
-    try:
-        zoo.RecurrentConfig.from_hparams(hparams)
-    except ValueError as err:
-        raise UsageError(f"model hyperparameters: {err}") from None
-    spec = MatrixSpec(models, task_params, seeds, hparams, task_hparams, recipe,
+    recipe = {t: {**preset.recipe_for(t), **set_recipes.get("*", {}), **set_recipes.get(t, {})} for t in task_params}
+    task_hparams = {t: {**preset.hparams_for(t), **set_hparams} for t in task_params}
+    for name, hparams in task_hparams.items():
+        try:
+            zoo.RecurrentConfig.from_hparams(hparams)
+        except ValueError as err:
+            raise UsageError(f"model hyperparameters for {name}: {err}") from None
+    spec = MatrixSpec(models, task_params, seeds, {**preset.hparams, **set_hparams}, task_hparams, recipe,
                       backend=f"{backend} {backends.version(backend)}")
     return build_cells(spec)
 
@@ -180,16 +233,22 @@ def _seeds(text: str | None, default: int) -> list[int]:
     return values
 
 
+def out_dir(args) -> Path:
+    """Where a run writes: --out, or runs/PRESET (ignored by git, so a run never touches committed results)."""
+    return Path(args.out or f"runs/{args.preset}")
+
+
 def cmd_run(args, argv: list[str]) -> int:
     import json
-
-    from zoo.bench.matrix import UsageError
 
     cells = matrix_from_args(args)  # first: it picks the backend before Keras is imported
     import tasks
     from zoo.bench import backends, runner, store
+    from zoo.bench.reporters import Progress, TablesReporter
+    from zoo.bench.values import UsageError
 
-    out = Path(args.out or f"results/{args.preset}")
+    out = out_dir(args)
+    store.check_writable(out)
     if args.resume and not store.load_cells(out):
         raise UsageError(f"--resume: {out} holds no earlier run")
     for key in sorted({(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}):
@@ -197,18 +256,24 @@ def cmd_run(args, argv: list[str]) -> int:
             tasks.create_task(key[0], **json.loads(key[1])).check_data()
         except tasks.DataUnavailableError as err:
             raise UsageError(str(err)) from None
-    backends.make_deterministic()
+    backends.make_deterministic()  # same seed, same backend, same machine: same result
+    print(f"results go to {out}/ ({len(cells)} cells)", file=sys.stderr, flush=True)
     out.mkdir(parents=True, exist_ok=True)
     info = out / "run.json"
     if not info.exists():
         store.write_json(info, {"command": "rnn-zoo " + shlex.join(argv), "preset": args.preset,
                                 "cells": len(cells)})
-    return runner.run_matrix(cells, out, verbose=args.verbose, tensorboard=args.tensorboard)
+    tables = TablesReporter(out)
+    code = runner.run_matrix(cells, out, reporters=[tables, Progress(out)], verbose=args.verbose,
+                             tensorboard=args.tensorboard)
+    for path in tables.paths:
+        print(path)
+    return code
 
 
 def cmd_report(args) -> int:
     from zoo.bench import report, store
-    from zoo.bench.matrix import UsageError
+    from zoo.bench.values import UsageError
 
     out = Path(args.run_dir)
     if not store.load_cells(out):

@@ -2,17 +2,22 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import keras
 
 import tasks
 import zoo
 from tasks.base import Recipe
-from zoo.bench.errors import UsageError  # noqa: F401  (re-exported: matrix.UsageError)
+from tasks.registry import TASKS
 from zoo.bench.ordering import slug
+from zoo.bench.values import UsageError, field_types, parse_value
 
 
 @dataclass(frozen=True)
@@ -84,10 +89,7 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
                 raise UsageError(str(err)) from None
             label = task.describe(also=swept)
             overrides = {**spec.recipe.get("*", {}), **spec.recipe.get(task_name, {})}
-            try:
-                recipe = dataclasses.asdict(Recipe(**{**dataclasses.asdict(task.recipe), **overrides}))
-            except TypeError as err:
-                raise UsageError(f"recipe for {task_name}: {err}") from None
+            recipe = validate_recipe({**dataclasses.asdict(task.recipe), **overrides}, task_name)
             hparams = {**spec.hparams, **spec.task_hparams.get(task_name, {})}
             for seed in spec.seeds:
                 for model in spec.models:
@@ -99,7 +101,7 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
 
 
 def parse_sets(items: list[str]) -> tuple[dict[str, dict], dict[str, Any], dict[str, dict]]:
-    """--set values -> (task params, model hparams, recipe overrides per task).
+    """--set values -> (task params, model hparams, recipe overrides per task or "*"), each typed by its field.
 
     TASK.PARAM=V[,V...] sets (or sweeps) a task parameter; model.HPARAM=V sets a model
     hyperparameter; recipe.FIELD=V or TASK.recipe.FIELD=V overrides the training recipe.
@@ -107,44 +109,74 @@ def parse_sets(items: list[str]) -> tuple[dict[str, dict], dict[str, Any], dict[
     task_params: dict[str, dict] = {}
     hparams: dict[str, Any] = {}
     recipes: dict[str, dict] = {}
-    recipe_fields = {f.name: f for f in dataclasses.fields(Recipe)}
+    known_tasks = tasks.list_tasks()
     for item in items:
         key, sep, text = item.partition("=")
         parts = key.strip().split(".")
+        where = ".".join(parts)  # how errors name the target, e.g. "copy.recipe.epochs"
         if not sep or len(parts) not in (2, 3) or not all(parts) or not text:
             raise UsageError(f"--set {item!r}: expected TASK.PARAM=VALUE[,VALUE...], model.HPARAM=VALUE or "
-                             f"recipe.FIELD=VALUE; tasks: {', '.join(tasks.list_tasks())}")
+                             f"recipe.FIELD=VALUE; tasks: {', '.join(known_tasks)}")
         if parts[0] == "model" and len(parts) == 2:
-            hparams[parts[1]] = _scalar(text)
+            hint = _field_type(item, zoo.RecurrentConfig, parts[1], "hyperparameter")
+            hparams[parts[1]] = parse_value(text, hint, where)
             continue
+        owner = "*" if len(parts) == 2 and parts[0] == "recipe" else parts[0]
+        if owner != "*" and owner not in known_tasks:
+            raise UsageError(f"--set {item!r}: unknown task {owner!r}; known tasks: {', '.join(known_tasks)}")
         if parts[-2] == "recipe":
-            owner = parts[0] if len(parts) == 3 else "*"
-            if parts[-1] not in recipe_fields:
-                raise UsageError(f"--set {item!r}: unknown recipe field {parts[-1]!r}; valid: {', '.join(recipe_fields)}")
-            recipes.setdefault(owner, {})[parts[-1]] = _scalar(text)
+            hint = _field_type(item, Recipe, parts[-1], "recipe field")
+            recipes.setdefault(owner, {})[parts[-1]] = parse_value(text, hint, where)
             continue
         if len(parts) != 2:
             raise UsageError(f"--set {item!r}: expected TASK.PARAM=VALUE")
-        task_name, param = parts
-        if task_name not in tasks.list_tasks():
-            raise UsageError(f"--set {item!r}: unknown task {task_name!r}; known tasks: {', '.join(tasks.list_tasks())}")
-        valid = tasks.task_params(task_name)
-        if param not in valid:
-            raise UsageError(f"--set {item!r}: unknown parameter {param!r} for task {task_name!r}; valid: {', '.join(valid)}")
-        values = [v.strip() for v in text.split(",")]
-        task_params.setdefault(task_name, {})[param] = values if len(values) > 1 else values[0]
+        hint = _field_type(item, TASKS.get(owner), parts[1], "parameter", f" for task {owner!r}")
+        values = [parse_value(v, hint, where) for v in text.split(",")]
+        task_params.setdefault(owner, {})[parts[1]] = values if len(values) > 1 else values[0]
     return task_params, hparams, recipes
 
 
-def _scalar(text: str) -> Any:
-    lowered = text.strip().lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text.strip()
+def _field_type(item: str, cls: type, name: str, what: str, whose: str = "") -> Any:
+    types = field_types(cls)
+    if name not in types:
+        raise UsageError(f"--set {item!r}: unknown {what} {name!r}{whose}; valid: {', '.join(types)}")
+    return types[name]
+
+
+def validate_recipe(fields: dict[str, Any], task: str) -> dict[str, Any]:
+    """`fields` as a complete, checked Recipe dict; UsageError naming the task, field and value otherwise."""
+    try:
+        recipe = Recipe(**fields)
+    except TypeError as err:
+        raise UsageError(f"recipe for {task}: {err}") from None
+
+    def bad(name: str, rule: str) -> UsageError:
+        return UsageError(f"recipe for {task}: {name} must be {rule}, got {getattr(recipe, name)!r}")
+
+    def number(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    def integer(value, least: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+    if not isinstance(recipe.optimizer, str) or not _known_optimizer(recipe.optimizer):
+        raise bad("optimizer", "an optimizer Keras knows (e.g. adam, adamw, rmsprop, sgd)")
+    if not (number(recipe.learning_rate) and recipe.learning_rate > 0):
+        raise bad("learning_rate", "a number > 0")
+    for name in ("batch_size", "epochs"):
+        if not integer(getattr(recipe, name), 1):
+            raise bad(name, "an integer >= 1")
+    if not integer(recipe.patience, 0):
+        raise bad("patience", "an integer >= 0")
+    if recipe.clipnorm is not None and not (number(recipe.clipnorm) and recipe.clipnorm >= 0):
+        raise bad("clipnorm", "a number >= 0 or none (0 and none: no clipping)")
+    return dataclasses.asdict(recipe)
+
+
+@functools.lru_cache(maxsize=None)
+def _known_optimizer(name: str) -> bool:
+    try:
+        keras.optimizers.get(name)
+    except ValueError:
+        return False
+    return True

@@ -15,6 +15,14 @@ class Preset:
     task_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)
     recipe: dict[str, dict[str, Any]] = field(default_factory=dict)  # "*" applies to every task
 
+    def hparams_for(self, task: str) -> dict[str, Any]:
+        """Model hyperparameters for `task`: its own entry over those for every task."""
+        return {**self.hparams, **self.task_hparams.get(task, {})}
+
+    def recipe_for(self, task: str) -> dict[str, Any]:
+        """Recipe overrides for `task`: its own entry over "*"."""
+        return {**self.recipe.get("*", {}), **self.recipe.get(task, {})}
+
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(

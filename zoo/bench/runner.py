@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Protocol, TextIO
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import tasks
 from tasks.base import Splits
-from zoo.bench import report, store
+from zoo.bench import store
 from zoo.bench.matrix import Cell
 from zoo.bench.train import base_record, train_cell
 
@@ -22,6 +21,18 @@ class Executor(Protocol):
     """Runs `fn` on each cell and yields the records. A process pool or a cluster can stand in later."""
 
     def map(self, fn: Callable[[Cell], dict], cells: Iterable[Cell]) -> Iterator[dict]: ...
+
+
+class Reporter(Protocol):
+    """Told what the runner does, so tables, progress lines or a tracker need no place in its loop."""
+
+    def on_start(self, total: int, skipped: int) -> None: ...  # `skipped` were finished by an earlier run
+
+    def on_cell_start(self, cell: Cell) -> None: ...
+
+    def on_cell_end(self, record: dict) -> None: ...  # the record is on disk already
+
+    def on_finish(self, outcome: str, failed: int) -> None: ...  # outcome: "finished" or "interrupted"
 
 
 class SerialExecutor:
@@ -72,51 +83,16 @@ class DataCache:
         return self._splits
 
 
-class Progress:
-    """One line per cell on stderr: position, elapsed time, ETA, the cell and its outcome."""
-
-    def __init__(self, total: int, skipped: int, stream: TextIO = sys.stderr):
-        self.total, self.done, self.stream = total, skipped, stream
-        self.ran = 0
-        self.start = time.perf_counter()
-        if skipped:
-            print(f"resuming: {skipped} of {total} cells already finished", file=stream, flush=True)
-
-    def begin(self, cell: Cell) -> None:
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.ran * (self.total - self.done) if self.ran else None
-        print(f"[{self.done + 1}/{self.total} | {_hms(elapsed)} elapsed | ETA {_hms(eta) if eta is not None else '?'}] "
-              f"{cell.model} on {cell.label} seed {cell.seed} ...", file=self.stream, flush=True)
-
-    def end(self, record: dict) -> None:
-        self.done += 1
-        self.ran += 1
-        if record["status"] in store.DONE:
-            outcome = (f"{record['metric']} {_fmt(record['test_metric'])} (baseline {_fmt(record['baseline'])}), "
-                       f"{record['epochs']} epochs, {record['wall_seconds']:.1f}s")
-        else:
-            outcome = (record.get("error") or "").splitlines()[0][:200]
-        print(f"    {record['status']}: {outcome}", file=self.stream, flush=True)
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def _fmt(value) -> str:
-    return "nan" if value is None else f"{value:.4g}"
-
-
-def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, verbose: bool = False,
-               tensorboard: bool = False, stream: TextIO = sys.stderr) -> int:
+def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (), executor: Executor | None = None,
+               verbose: bool = False, tensorboard: bool = False) -> int:
     """Run the cells not yet finished under `out`; returns the exit code (0, 1 if any failed, 130 on Ctrl-C)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store.remove_stale_temporaries(out)
     done = store.finished_cells(out, cells)
     todo = [c for c in cells if c.cell_id not in done]
-    progress = Progress(len(cells), len(cells) - len(todo), stream)
+    for r in reporters:
+        r.on_start(len(cells), len(cells) - len(todo))
     data = DataCache()
     running: dict[str, object] = {}
     failed = 0
@@ -126,7 +102,8 @@ def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, v
         if ctrl_c.requested:
             raise KeyboardInterrupt
         running.update(cell=cell, start=time.perf_counter())
-        progress.begin(cell)
+        for r in reporters:
+            r.on_cell_start(cell)
         try:
             record = train_cell(cell, data.get(cell), verbose=verbose,
                                 tensorboard=out / "tensorboard" if tensorboard else None,
@@ -136,8 +113,8 @@ def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, v
                       "traceback": traceback.format_exc(), "wall_seconds": time.perf_counter() - running["start"]}
         store.save_cell(out, record)  # on disk before the next cell starts
         running.clear()
-        report.write_tables(out)
-        progress.end(record)
+        for r in reporters:
+            r.on_cell_end(record)
         return record
 
     try:
@@ -149,10 +126,9 @@ def run_matrix(cells: list[Cell], out: Path, executor: Executor | None = None, v
         if cell is not None:
             store.save_cell(out, {**base_record(cell), "status": "interrupted", "error": "KeyboardInterrupt",
                                   "wall_seconds": time.perf_counter() - running["start"]})
-        report.write_tables(out)
-        print(f"interrupted: finished cells are kept in {out}; run the same command to resume", file=stream)
+        for r in reporters:
+            r.on_finish("interrupted", failed)
         return EXIT_INTERRUPTED
-    report.write_all(out)
-    if failed:
-        print(f"{failed} cell(s) failed; see status and traceback in {out}/cells", file=stream)
+    for r in reporters:
+        r.on_finish("finished", failed)
     return EXIT_FAILED if failed else EXIT_OK

@@ -64,7 +64,7 @@ def worker(args) -> int:
 
 def main_args(args) -> int:
     """Parent: alternate the backends over `rounds`, then print one table."""
-    from zoo.bench.errors import UsageError
+    from zoo.bench.values import UsageError
 
     # TensorFlow first when present: the others' speed-ups are read against Keras's default backend
     default = sorted(backends.BACKENDS, key=lambda b: b != "tensorflow")

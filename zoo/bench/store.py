@@ -4,10 +4,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zoo.bench.matrix import Cell, UsageError
+from zoo.bench.values import UsageError
+
+if TYPE_CHECKING:
+    from zoo.bench.matrix import Cell
 
 DONE = ("completed", "diverged")  # a resumed run does not repeat these
 TMP_SUFFIX = ".tmp"
@@ -26,6 +30,18 @@ def clean_json(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [clean_json(v) for v in obj]
     return obj
+
+
+def check_writable(out: Path, flag: str = "--out") -> None:
+    """UsageError, before anything is created, unless `out` is a folder we can write in or can make one."""
+    out = Path(out)
+    existing = next(p for p in [out, *out.parents] if os.path.lexists(p))  # the nearest part that is there
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {out}: {'it' if existing == out else existing} exists and is not a folder")
+    try:  # the one reliable test (root ignores permission bits; /proc, /sys and read-only mounts do not)
+        os.rmdir(tempfile.mkdtemp(prefix=".rnn-zoo-check-", dir=existing))
+    except OSError as err:
+        raise UsageError(f"{flag} {out}: cannot write in {existing} ({err.strerror})") from None
 
 
 def write_atomic(path: Path, text: str) -> None:
