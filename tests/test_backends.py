@@ -62,9 +62,9 @@ def test_the_backend_is_part_of_each_cells_config_and_a_run_keeps_one(tmp_path):
     assert cell.config()["backend"] == f"{current} {backends.version(current)}"
     other = type(cell)(**{**cell.__dict__, "backend": "torch 0.0"})
     assert other.config_hash != cell.config_hash
-    assert run_matrix([cell], tmp_path, stream=open(os.devnull, "w")) == 0
+    assert run_matrix([cell], tmp_path) == 0
     with pytest.raises(UsageError, match=f"holds cells run on {current} .*, this run is on torch 0.0"):
-        run_matrix([other], tmp_path, stream=open(os.devnull, "w"))
+        run_matrix([other], tmp_path)
 
 
 def test_bench_prints_a_table_per_backend(capsys):

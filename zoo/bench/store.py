@@ -95,7 +95,7 @@ def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
         if record is None:
             continue
         if record.get("config_hash") != cell.config_hash:
-            ran_on = record.get("config", {}).get("backend") or "tensorflow (before backends were recorded)"
+            ran_on = record.get("config", {}).get("backend", "tensorflow (before backends were recorded)")
             if ran_on != cell.backend:
                 raise UsageError(f"{out} holds cells run on {ran_on}, this run is on {cell.backend}; a run "
                                  f"directory keeps one backend: use another --out or the same --backend")

@@ -42,11 +42,9 @@ class EpochClock(keras.callbacks.Callback):
 class StopOnNonFinite(keras.callbacks.Callback):
     """Stop at the first NaN/Inf batch loss and remember that it happened (TerminateOnNaN does not).
 
-    async_safe: Keras may call the batch hooks from a worker thread, so reading the loss does not
-    make the training loop wait for every step (JAX dispatches steps ahead otherwise).
+    Not async_safe: on JAX, stopping from Keras's callback thread while a step runs left the
+    trainer reading a donated (deleted) buffer.
     """
-
-    async_safe = True
 
     def __init__(self):
         super().__init__()
@@ -69,8 +67,6 @@ class StopWhen(keras.callbacks.Callback):
     Ctrl-C is turned into this flag rather than a KeyboardInterrupt raised inside TensorFlow's
     runtime, which can leave the process hung in a half-finished op.
     """
-
-    async_safe = True  # reads a flag only
 
     def __init__(self, requested: Callable[[], bool]):
         super().__init__()
