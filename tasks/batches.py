@@ -40,23 +40,24 @@ class Batches(keras.utils.PyDataset):
         index = self._plan[i]
         x = self.x[index]
         if self.lengths is not None:
-            x = x[:, : self._padded_length(self.lengths[index].max())]  # (batch, longest in batch)
+            x = x[:, : int(self._padded_length(self.lengths[index].max()))]  # (batch, longest in batch)
         return x, self.y[index]
 
     def on_epoch_end(self) -> None:
         if self._rng is not None:
             self._plan = self._make_plan()
 
-    def _padded_length(self, longest: int) -> int:
+    def _padded_length(self, lengths):
+        """Lengths rounded up to a multiple of the bucket width, between one width and the array's width."""
         width = self.bucket_width or 1
-        return int(min(self.x.shape[1], max(width, -(-int(longest) // width) * width)))
+        return np.minimum(self.x.shape[1], np.maximum(width, -(-np.asarray(lengths) // width) * width))
 
     def _make_plan(self) -> list[np.ndarray]:
         n = len(self.x)
         order = np.arange(n) if self._rng is None else self._rng.permutation(n)
         if self.lengths is not None:
             # stable sort by padded length: shuffled within a length, and the batch order shuffled below
-            keys = np.array([self._padded_length(v) for v in self.lengths[order]])
+            keys = self._padded_length(self.lengths[order])
             order = order[np.argsort(keys, kind="stable")]
         plan = [order[i: i + self.batch_size] for i in range(0, n, self.batch_size)]
         if self.lengths is not None and self._rng is not None:

@@ -5,13 +5,12 @@ Keras takes its backend from $KERAS_BACKEND, else ~/.keras/keras.json, else Tens
 to import at all when that backend is missing (say, a machine with only JAX). Only in that case,
 and only when nothing was chosen explicitly, the first installed backend is used instead.
 """
-import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
 
-FALLBACK_ORDER = ("jax", "torch", "tensorflow")
+from zoo.bench.backends import CPU_PREFERENCE, installed  # imports nothing from zoo or keras
 
 
 def _configured() -> str | None:
@@ -29,10 +28,10 @@ def ensure_importable() -> None:
     chosen = _configured()
     if chosen is not None and chosen != "tensorflow":
         return  # the user's own choice: Keras reports it if it is missing
-    if importlib.util.find_spec("tensorflow") is not None:
+    if installed("tensorflow"):
         return
-    for name in FALLBACK_ORDER:
-        if importlib.util.find_spec(name) is not None:
+    for name in CPU_PREFERENCE:
+        if installed(name):
             os.environ["KERAS_BACKEND"] = name
             return
 
