@@ -1,0 +1,129 @@
+"""Recurrent cells with two paths: one step at a time (streaming) and a whole sequence at once (training).
+
+A `ScanCell` is an ordinary Keras RNN cell (`state_size`, `call`, `get_config`), so
+`keras.layers.RNN(cell)` runs it step by step, with `stateful=True` for streaming. Its
+recurrence is element-wise in the state, so `parallel` computes every step's output from the
+inputs alone with a scan from `zoo.scan`; `ScanRNN(cell)` is the layer that does that. Both
+layers share the cell's weights and give the same outputs.
+
+Masks: a masked step keeps the state (a_t = 1, b_t = 0 in h_t = a_t h_{t-1} + b_t), as
+keras.layers.RNN does, so right padding changes neither the final state nor the output.
+"""
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+class ScanCell(keras.layers.Layer):
+    """Base class: `units` outputs, state(s) of `state_size`, input weights from `kernel_initializer`."""
+
+    def __init__(self, units: int, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise ValueError(f"units must be an integer >= 1, got {units!r}")
+        self.units = units
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.state_size = units
+        self.output_size = units
+
+    def parallel(self, x, mask, method: str | None):
+        """Outputs at every step: x (time, batch, features), mask (time, batch) bool or None -> (time, batch, units)."""
+        raise NotImplementedError
+
+    def last_output(self, x, mask, method: str | None):
+        """The output at each sequence's last unmasked step, (batch, units).
+
+        Masked steps carry the state, and these cells output their state, so it is the output at
+        the final step; cells whose output also reads x_t override this.
+        """
+        return self.parallel(x, mask, method)[-1]
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
+
+
+def keep_masked(a, b, mask):
+    """a_t = 1, b_t = 0 where the step is masked: h_t = a_t h_{t-1} + b_t then keeps h_{t-1}."""
+    if mask is None:
+        return a, b
+    keep = mask[..., None]
+    return ops.where(keep, a, 1.0), ops.where(keep, b, 0.0)
+
+
+def last_valid(x, mask):
+    """x (time, batch, features) at each sequence's last unmasked step -> (batch, features)."""
+    if mask is None:
+        return x[-1]
+    m = ops.cast(mask, x.dtype)  # (time, batch)
+    later = ops.flip(ops.cumsum(ops.flip(m, 0), axis=0), 0)  # unmasked steps at or after t
+    is_last = m * ops.cast(ops.equal(later, 1.0), x.dtype)
+    return ops.einsum("tbf,tb->bf", x, is_last)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ScanRNN(keras.layers.Layer):
+    """Runs a ScanCell over whole sequences with a parallel scan; drop-in for keras.layers.RNN(cell).
+
+    return_sequences, go_backwards and masks behave as in keras.layers.RNN (outputs at masked
+    steps are zeros), so keras.layers.Bidirectional wraps it. `method` picks the scan
+    (zoo.scan.METHODS; None: the fastest measured for the backend and device). Initial states
+    are not taken: run the cell with keras.layers.RNN to carry one.
+    """
+
+    def __init__(self, cell, return_sequences: bool = False, go_backwards: bool = False,
+                 method: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(cell, dict):
+            cell = keras.saving.deserialize_keras_object(cell)
+        if not isinstance(cell, ScanCell):
+            raise TypeError(f"ScanRNN needs a zoo ScanCell, got {type(cell).__name__}")
+        self.cell = cell
+        self.return_sequences = return_sequences
+        self.go_backwards = go_backwards
+        self.method = method
+        self.return_state = False  # read by keras.layers.Bidirectional
+        self.stateful = False
+        self.supports_masking = True
+
+    def build(self, sequences_shape):
+        if not self.cell.built:
+            self.cell.build((sequences_shape[0], sequences_shape[-1]))
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        if initial_state is not None:
+            raise ValueError("ScanRNN takes no initial_state; run the cell with keras.layers.RNN to carry a state")
+        x = ops.transpose(sequences, (1, 0, 2))  # (time, batch, features)
+        m = None if mask is None else ops.transpose(ops.cast(mask, "bool"), (1, 0))  # (time, batch)
+        if self.go_backwards:
+            x = ops.flip(x, 0)
+            m = None if m is None else ops.flip(m, 0)
+        if not self.return_sequences:
+            return self.cell.last_output(x, m, self.method)  # (batch, units)
+        y = self.cell.parallel(x, m, self.method)  # (time, batch, units)
+        if m is not None:
+            y = ops.where(m[..., None], y, 0.0)
+        return ops.transpose(y, (1, 0, 2))
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        if self.return_sequences:
+            return tuple(sequences_shape[:2]) + (self.cell.output_size,)
+        return (sequences_shape[0], self.cell.output_size)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask if self.return_sequences else None
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "cell": keras.saving.serialize_keras_object(self.cell),
+            "return_sequences": self.return_sequences,
+            "go_backwards": self.go_backwards,
+            "method": self.method,
+        }
