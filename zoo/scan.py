@@ -58,6 +58,23 @@ def chunk_size(steps: int) -> int:
     return max(4, min(128, math.ceil(math.sqrt(steps))))
 
 
+def _scan(step, init, xs: tuple):
+    """keras.ops.scan over a tuple of tensors (time, ..., features_i), which `step` receives as a tuple.
+
+    Keras's TensorFlow scan fails on two or more inputs of unknown length, so there they travel
+    as one tensor, concatenated on the feature axis and split again inside the step.
+    """
+    if len(xs) == 1 or keras.backend.backend() != "tensorflow" or xs[0].shape[0] is not None:
+        return ops.scan(step, init, xs)
+    sizes = [x.shape[-1] for x in xs]
+    bounds = [sum(sizes[:i + 1]) for i in range(len(sizes) - 1)]
+
+    def packed_step(carry, x):
+        return step(carry, tuple(ops.split(x, bounds, axis=-1)))
+
+    return ops.scan(packed_step, init, ops.concatenate(xs, axis=-1))
+
+
 # Elements are tuples: (x,) for real numbers, (re, im) for complex ones.
 def _mul(x: tuple, y: tuple) -> tuple:
     if len(x) == 1:
@@ -114,7 +131,7 @@ def _linear_sequential(a, b, h0, per_step):
         h = _add(_mul(ak, h), bk)
         return h, h
 
-    _, hs = ops.scan(step, h0, (a + b) if per_step else b)
+    _, hs = _scan(step, h0, (a + b) if per_step else b)
     return tuple(hs)
 
 
@@ -210,10 +227,10 @@ def _relu_sequential(u, w, mask, h0):
     def step(h, xs):
         new = ops.relu(u * h + xs[0])
         if mask is not None:
-            new = ops.where(xs[1][:, None], new, h)
+            new = ops.where(xs[1] > 0, new, h)
         return new, new
 
-    _, hs = ops.scan(step, h0, (w,) if mask is None else (w, mask))
+    _, hs = _scan(step, h0, (w,) if mask is None else (w, ops.cast(mask[..., None], w.dtype)))
     return hs
 
 
