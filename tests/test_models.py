@@ -291,6 +291,14 @@ def test_check_model_validates_without_building(monkeypatch):
         zoo.check_model("lstmm", spec)
 
 
+def test_run_refuses_an_option_a_model_lacks_before_training(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = cli_main(["run", "--models", "mingru,indrnn", "--tasks", "adding", "--seeds", "1",
+                     "--set", "model.gate_init=chrono", "--out", str(out)])
+    assert code == 2 and not out.exists()
+    assert "model 'indrnn' does not support gate_init='chrono'" in capsys.readouterr().err
+
+
 def test_bad_specs_are_rejected():
     with pytest.raises(ValueError, match="exactly one of features"):
         InputSpec(length=5)
