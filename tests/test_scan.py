@@ -101,6 +101,14 @@ for name in ["mingru", "minlstm", "indrnn", "lru", "attention_bilstm"]:
     assert np.isfinite(loss), name
     short, long = model.predict(tokens, verbose=0), model.predict(padded, verbose=0)
     assert np.abs(short - long).max() < 1e-6, (name, short, long)
+for name in ["mingru", "indrnn", "lru"]:  # every scan method inside a compiled training step
+    for method in METHODS:
+        model = zoo.create_model(name, spec, units=4, embedding_dim=3)
+        for layer in model.layers:
+            if isinstance(layer, zoo.ScanRNN):
+                layer.method = method
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        assert np.isfinite(model.train_on_batch(padded, np.array([[0.0], [1.0]], "float32"))), (name, method)
 print("ok", keras.backend.backend())
 """
 

@@ -148,7 +148,12 @@ def _linear_associative(a, b, h0, per_step):
         return _mul(a2, a1) + _add(_mul(a2, b1), b2)
 
     out = ops.associative_scan(combine, a + b, axis=0)
-    return tuple(out[n:])
+    return tuple(_like(x, b[0]) for x in out[n:])
+
+
+def _like(x, reference):
+    """x with reference's shape: Keras's TensorFlow associative_scan loses even the rank in a graph."""
+    return ops.reshape(x, ops.shape(reference))
 
 
 def _linear_chunked(a, b, h0, per_step):
@@ -259,4 +264,4 @@ def _relu_associative(u, w, mask, h0):
 
     alpha, beta, lo, hi = ops.associative_scan(combine, (alpha, beta, lo, hi), axis=0)
     start = ops.zeros_like(w[0]) if h0 is None else h0
-    return ops.minimum(ops.maximum(alpha * start[None] + beta, lo), hi)
+    return _like(ops.minimum(ops.maximum(alpha * start[None] + beta, lo), hi), w)
