@@ -60,9 +60,9 @@ class IndRNNCell(ScanCell):
         h = ops.relu(ops.matmul(inputs, self.kernel) + self.recurrent_kernel * h_prev + self.bias)
         return h, [h]
 
-    def parallel(self, x, mask, method=None):
+    def states(self, x, mask, initial, method):
         w = ops.matmul(x, self.kernel) + self.bias  # (time, batch, units)
-        return relu_scan(self.recurrent_kernel, w, mask, method=method)
+        return (relu_scan(self.recurrent_kernel, w, mask, None if initial is None else initial[0], method=method),)
 
     def get_config(self) -> dict:
         return {

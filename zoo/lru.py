@@ -7,7 +7,7 @@ import keras
 from keras import ops
 
 from zoo.scan import linear_scan
-from zoo.scan_rnn import ScanCell, last_valid
+from zoo.scan_rnn import ScanCell
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -25,6 +25,8 @@ class LRUCell(ScanCell):
     paper uses on most LRA tasks. State: [Re x, Im x]. When d != H (the first layer of a plain
     stack, or after a bidirectional layer) D is a (d, H) matrix; `param_count` has the closed form.
     """
+
+    readout_reads_input = True  # y = Re(C x) + D u
 
     def __init__(self, units: int, r_min: float = 0.9, r_max: float = 0.999, max_phase: float = 2 * math.pi,
                  **kwargs):
@@ -93,22 +95,17 @@ class LRUCell(ScanCell):
         new_im = l_re * h_im + l_im * h_re + b_im
         return self._readout(new_re, new_im, inputs), [new_re, new_im]
 
-    def _states(self, x, mask, method):
+    def states(self, x, mask, initial, method):
         l_re, l_im = self.eigenvalues()
         b_re, b_im = self._drive(x)  # (time, batch, units)
         if mask is None:
-            return linear_scan((l_re[None], l_im[None]), (b_re, b_im), method=method)  # lambda constant over time
+            return linear_scan((l_re[None], l_im[None]), (b_re, b_im), initial, method=method)  # lambda constant
         keep = mask[..., None]  # a masked step multiplies the state by 1 + 0i and adds nothing
         a = (ops.where(keep, l_re, 1.0), ops.where(keep, l_im, 0.0))
-        return linear_scan(a, (ops.where(keep, b_re, 0.0), ops.where(keep, b_im, 0.0)), method=method)
+        return linear_scan(a, (ops.where(keep, b_re, 0.0), ops.where(keep, b_im, 0.0)), initial, method=method)
 
-    def parallel(self, x, mask, method=None):
-        h_re, h_im = self._states(x, mask, method)
-        return self._readout(h_re, h_im, x)
-
-    def last_output(self, x, mask, method=None):
-        h_re, h_im = self._states(x, mask, method)
-        return self._readout(h_re[-1], h_im[-1], last_valid(x, mask))
+    def readout(self, states, x):
+        return self._readout(*states, x)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -40,9 +40,9 @@ class _MinCell(ScanCell):
         h = a * h_prev + b
         return h, [h]
 
-    def parallel(self, x, mask, method=None):
+    def states(self, x, mask, initial, method):
         a, b = keep_masked(*self.coefficients(x), mask)  # (time, batch, units) each
-        return linear_scan(a, b, method=method)
+        return (linear_scan(a, b, None if initial is None else initial[0], method=method),)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

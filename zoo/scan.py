@@ -12,13 +12,20 @@ Each function has three methods with identical results (up to float rounding):
                  recomputes every step from it (linear_scan only; relu_scan falls back to sequential)
     associative  keras.ops.associative_scan over (a, b) pairs, or over clamp maps for ReLU:
                  log-depth, the GPU's choice
+    blocked      for layers (zoo.scan_rnn.ScanRNN): blocks of BLOCK steps, each computing its
+                 gates and a sequential scan, recomputed block by block in the backward pass
+                 (keras.remat) so a block's tensors stay in cache; these functions, and layers
+                 on TensorFlow, of unknown length or of at most 2 BLOCK steps (where it measured
+                 slower), run it as sequential
 
 `default_method()` picks per backend and device what `python -m zoo.bench.scan_bench --methods
-sequential,chunked,associative` measured fastest for training at T=1000 (64 units, batch 64) on
-the 2-core CPU here: sequential with JAX (its scan step costs microseconds; the chunked and
-associative forms move the same data more times), chunked with TensorFlow, associative with
-torch (whose scan is a Python loop). On a GPU it picks associative, the log-depth form the
-papers' speed-ups come from; that choice was not measured here (no GPU ran this code yet).
+...` measured fastest for training at T=1000 (64 units, batch 64) on the 2-core CPU here:
+blocked with JAX (minGRU 5.9x the LSTM's sequences/s against 2.3x sequential: XLA's scan step
+costs microseconds, and whole-sequence gate tensors streaming through memory cost the rest;
+chunked and associative moved the same data more times and were slower still), chunked with
+TensorFlow, associative with torch (whose scan is a Python loop). On a GPU it picks
+associative, the log-depth form the papers' speed-ups come from; that choice was not measured
+here (no GPU ran this code yet).
 """
 from __future__ import annotations
 
@@ -27,11 +34,12 @@ import math
 import keras
 from keras import ops
 
-METHODS = ("sequential", "chunked", "associative")
+METHODS = ("sequential", "chunked", "associative", "blocked")
+BLOCK = 50  # steps per block of the blocked method: fastest of 25/50/100/200 for minGRU in scan_bench
 BIG = 1e30  # stands in for +-inf in clamp maps: finite, so 0 * BIG stays 0
 
 
-CPU_METHODS = {"jax": "sequential", "tensorflow": "chunked", "torch": "associative"}
+CPU_METHODS = {"jax": "blocked", "tensorflow": "chunked", "torch": "associative"}
 
 
 def default_method() -> str:

@@ -14,9 +14,17 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from zoo.scan import BLOCK, default_method
+
 
 class ScanCell(keras.layers.Layer):
-    """Base class: `units` outputs, state(s) of `state_size`, input weights from `kernel_initializer`."""
+    """Base class: `units` outputs, state(s) of `state_size`, input weights from `kernel_initializer`.
+
+    A subclass gives `call` (one step) and `states` (all steps' states from the inputs, by a
+    scan); `readout` maps states (and, if `readout_reads_input`, the inputs) to outputs.
+    """
+
+    readout_reads_input = False
 
     def __init__(self, units: int, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
@@ -28,17 +36,37 @@ class ScanCell(keras.layers.Layer):
         self.state_size = units
         self.output_size = units
 
-    def parallel(self, x, mask, method: str | None):
-        """Outputs at every step: x (time, batch, features), mask (time, batch) bool or None -> (time, batch, units)."""
+    def zero_state(self, batch) -> tuple:
+        sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
+        return tuple(ops.zeros((batch, n)) for n in sizes)
+
+    def states(self, x, mask, initial: tuple | None, method: str):
+        """Every step's state(s), a tuple of (time, batch, n): x (time, batch, features), mask (time, batch) or None."""
         raise NotImplementedError
+
+    def readout(self, states: tuple, x):
+        """Outputs from states (and x for cells whose output reads it); these cells output their state."""
+        return states[0]
+
+    def state_sequence(self, x, mask, method: str | None) -> tuple:
+        method = method or default_method()
+        steps = x.shape[0]
+        # Keras's TensorFlow scan wants outputs shaped like its carry, which a block's are not
+        if method == "blocked" and steps is not None and steps > 2 * BLOCK and keras.backend.backend() != "tensorflow":
+            return _blocked_states(self, x, mask)
+        return self.states(x, mask, None, "sequential" if method == "blocked" else method)
+
+    def parallel(self, x, mask, method: str | None):
+        """Outputs at every step: (time, batch, units)."""
+        return self.readout(self.state_sequence(x, mask, method), x)
 
     def last_output(self, x, mask, method: str | None):
         """The output at each sequence's last unmasked step, (batch, units).
 
-        Masked steps carry the state, and these cells output their state, so it is the output at
-        the final step; cells whose output also reads x_t override this.
+        Masked steps keep the state, so the final state is the last unmasked step's.
         """
-        return self.parallel(x, mask, method)[-1]
+        final = tuple(part[-1] for part in self.state_sequence(x, mask, method))
+        return self.readout(final, last_valid(x, mask) if self.readout_reads_input else None)
 
     def get_config(self) -> dict:
         return {
@@ -47,6 +75,37 @@ class ScanCell(keras.layers.Layer):
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }
+
+
+def _blocked_states(cell: ScanCell, x, mask) -> tuple:
+    """cell.states over blocks of BLOCK steps in a scan, each block recomputed in the backward pass.
+
+    A block's inputs, gates and states then stay in the CPU's cache through both passes instead of
+    whole-sequence tensors streaming through memory; the padding that fills the last block is
+    masked, so it leaves the state alone.
+    """
+    steps = x.shape[0]
+    n = -(-steps // BLOCK)
+    pad = n * BLOCK - steps
+    if pad:
+        if mask is None:
+            mask = ops.ones(ops.shape(x)[:2], dtype="bool")
+        x = ops.pad(x, [[0, pad], [0, 0], [0, 0]])
+        mask = ops.pad(mask, [[0, pad], [0, 0]], constant_values=False)
+    xb = ops.reshape(x, (n, BLOCK) + tuple(ops.shape(x)[1:]))  # (blocks, BLOCK, batch, features)
+    mb = None if mask is None else ops.reshape(mask, (n, BLOCK) + tuple(ops.shape(mask)[1:]))
+
+    def block(state, inputs):
+        xc, mc = inputs if mb is not None else (inputs, None)
+        seq = cell.states(xc, mc, state, "sequential")
+        return tuple(part[-1] for part in seq), seq
+
+    _, seq = ops.scan(keras.remat(block), cell.zero_state(ops.shape(x)[1]), xb if mb is None else (xb, mb))
+    out = []
+    for part in seq:  # (blocks, BLOCK, batch, n) -> (time, batch, n)
+        part = ops.reshape(part, (n * BLOCK,) + tuple(ops.shape(part)[2:]))
+        out.append(part[:steps] if pad else part)
+    return tuple(out)
 
 
 def keep_masked(a, b, mask):
