@@ -15,11 +15,12 @@ from typing import Callable
 import keras
 
 from zoo.pooling import POOLINGS, SequencePooling
+from zoo.scan_rnn import ScanRNN
 from zoo.spec import Spec
 
 GATE_INITS = ("default", "chrono")
 BLOCKS = ("none", "residual")
-MIXERS = ("mlp", "glu")
+MIXERS = ("mlp", "glu")  # the position-wise part of a residual block
 MLP_EXPANSION = 4  # hidden width of the residual block's MLP, in units
 _CHECK_ONLY = contextvars.ContextVar("zoo_check_only", default=False)
 
@@ -95,7 +96,11 @@ class CellFamily:
     gated: bool = True  # supports gate_init="chrono"
     cudnn: bool = False  # a Keras layer with a fused cuDNN kernel (takes use_cudnn)
     blocks: tuple[str, ...] = BLOCKS  # the `block` values it supports
-    mixer: str = "mlp"  # the position-wise part of its residual block: "mlp" or "glu"
+    mixer: str = "mlp"  # its residual block's position-wise part, one of MIXERS
+
+    def __post_init__(self) -> None:
+        if self.mixer not in MIXERS:
+            raise ValueError(f"CellFamily {self.name!r}: mixer {self.mixer!r} is not one of {', '.join(MIXERS)}")
 
 
 def custom_cell_family(name: str, cell_class: type, bias_layout: str) -> CellFamily:
@@ -117,7 +122,6 @@ def custom_cell_family(name: str, cell_class: type, bias_layout: str) -> CellFam
 def scan_cell_family(name: str, make_cell: Callable[[RecurrentConfig], keras.layers.Layer], gated: bool,
                      blocks: tuple[str, ...] = BLOCKS, mixer: str = "mlp") -> CellFamily:
     """A family whose layers are zoo.scan_rnn.ScanRNN over `make_cell(cfg)`: trained with a parallel scan."""
-    from zoo.scan_rnn import ScanRNN
 
     def make_layer(cfg: RecurrentConfig, return_sequences: bool, layer_name: str) -> keras.layers.Layer:
         return ScanRNN(make_cell(cfg), return_sequences=return_sequences, name=layer_name)

@@ -23,7 +23,7 @@ class LRUCell(ScanCell):
     part; D standard normal. This is the paper's Appendix A pseudocode; `units` is both N (the
     state size, complex) and H (the output size). Defaults r_min=0.9, r_max=0.999 are the values the
     paper uses on most LRA tasks. State: [Re x, Im x]. When d != H (the first layer of a plain
-    stack, or after a bidirectional layer) D is a (d, H) matrix; `param_count` has the closed form.
+    stack, or after a bidirectional layer) D is a (d, H) matrix. Parameters: 3N + 2dN + 2NH + (H or dH).
     """
 
     readout_reads_input = True  # y = Re(C x) + D u
@@ -38,11 +38,6 @@ class LRUCell(ScanCell):
             raise ValueError(f"max_phase must be > 0, got {max_phase!r}")
         self.r_min, self.r_max, self.max_phase = float(r_min), float(r_max), float(max_phase)
         self.state_size = [units, units]  # real and imaginary parts
-
-    @staticmethod
-    def param_count(d: int, units: int) -> int:
-        """nu, theta, gamma (3N) + B (2dN) + C (2NH) + D (H, or dH when d != H)."""
-        return 3 * units + 2 * d * units + 2 * units * units + (units if d == units else d * units)
 
     def build(self, input_shape):
         d, n = input_shape[-1], self.units
