@@ -8,6 +8,8 @@ import pytest
 
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
+from zoo.bench import ordering
+from zoo.bench.cli import main as cli_main
 
 SPECS = {
     "float-binary": Spec(InputSpec(length=6, features=3), OutputSpec("binary")),
@@ -25,13 +27,25 @@ CELL_PARAMS = {
     "gru": lambda d, h: 3 * h * (d + h + 2),  # reset_after: two bias vectors
     "peephole_lstm": lambda d, h: 4 * h * (d + h + 1) + 3 * h,
     "cifg_lstm": lambda d, h: 3 * h * (d + h + 1),
+    "mingru": lambda d, h: 2 * h * (d + 1),  # z and h~ from x only: no recurrent matrix
+    "minlstm": lambda d, h: 3 * h * (d + 1),
+    "indrnn": lambda d, h: h * (d + 2),  # W, u, b
+    # nu, theta, gamma; complex B (N x d) and C (H x N); D diagonal when d == H, else a matrix
+    "lru": lambda d, h: 3 * h + 2 * d * h + 2 * h * h + (h if d == h else d * h),
 }
-# model -> (cell family, directions, layers) at its defaults; a new model must be added here.
+# Closed forms of a residual block's position-wise part, from width d to h.
+MIXER_PARAMS = {"mlp": lambda d, h: (d + 1) * 4 * h + (4 * h + 1) * h, "glu": lambda d, h: 2 * (d + 1) * h}
+# model -> (cell family, directions, layers, residual mixer or None, pooling) at its defaults;
+# a new model must be added here.
 MODEL_SHAPES = {
-    "rnn": ("simple_rnn", 1, 1), "birnn": ("simple_rnn", 2, 1), "deep_rnn": ("simple_rnn", 1, 2),
-    "lstm": ("lstm", 1, 1), "bilstm": ("lstm", 2, 1), "deep_lstm": ("lstm", 1, 2),
-    "gru": ("gru", 1, 1), "bigru": ("gru", 2, 1), "deep_gru": ("gru", 1, 2),
-    "peephole_lstm": ("peephole_lstm", 1, 1), "cifg_lstm": ("cifg_lstm", 1, 1),
+    "rnn": ("simple_rnn", 1, 1, None, "last"), "birnn": ("simple_rnn", 2, 1, None, "last"),
+    "deep_rnn": ("simple_rnn", 1, 2, None, "last"),
+    "lstm": ("lstm", 1, 1, None, "last"), "bilstm": ("lstm", 2, 1, None, "last"),
+    "deep_lstm": ("lstm", 1, 2, None, "last"), "attention_bilstm": ("lstm", 2, 1, None, "attention"),
+    "gru": ("gru", 1, 1, None, "last"), "bigru": ("gru", 2, 1, None, "last"), "deep_gru": ("gru", 1, 2, None, "last"),
+    "peephole_lstm": ("peephole_lstm", 1, 1, None, "last"), "cifg_lstm": ("cifg_lstm", 1, 1, None, "last"),
+    "indrnn": ("indrnn", 1, 1, None, "last"), "mingru": ("mingru", 1, 1, None, "last"),
+    "minlstm": ("minlstm", 1, 1, None, "last"), "lru": ("lru", 1, 1, "glu", "last"),
 }
 
 
@@ -56,16 +70,37 @@ def make_batch(spec: Spec, batch: int = 4, length: int = 6, seed: int = 0):
     return x, y
 
 
-def test_lists_the_eleven_models():
+def test_every_registered_model_has_a_closed_form_and_wildcards_select():
     assert zoo.list_models() == sorted(MODEL_SHAPES)
-    assert zoo.list_models("*lstm*") == ["bilstm", "cifg_lstm", "deep_lstm", "lstm", "peephole_lstm"]
-    assert zoo.list_models("*lstm*", exclude=["bi*", "deep_*"]) == ["cifg_lstm", "lstm", "peephole_lstm"]
+    assert zoo.list_models("*lstm*") == ["attention_bilstm", "bilstm", "cifg_lstm", "deep_lstm", "lstm",
+                                         "minlstm", "peephole_lstm"]
+    assert zoo.list_models("*lstm*", exclude=["*bi*", "deep_*", "min*"]) == ["cifg_lstm", "lstm", "peephole_lstm"]
     assert zoo.list_models("gru") == ["gru"]
 
 
+def test_model_order_comes_from_the_registry(monkeypatch):
+    order = zoo.model_order()
+    assert sorted(zoo.list_models(), key=ordering.model_key) == order == ordering.MODEL_ORDER
+    assert order[:4] == ["rnn", "birnn", "deep_rnn", "lstm"] and order[-4:] == ["indrnn", "mingru", "minlstm", "lru"]
+    # a model registered later joins the order with no list to edit; unknown names sort last
+    monkeypatch.setitem(zoo.registry.MODELS._items, "zz_new", zoo.registry.MODELS.get("gru"))
+    assert ordering.MODEL_ORDER[-1] == "zz_new"
+    assert sorted(["unknown", "zz_new", "rnn"], key=ordering.model_key) == ["rnn", "zz_new", "unknown"]
+
+
 @pytest.mark.parametrize("model_name", zoo.list_models())
-def test_every_builder_has_a_docstring(model_name):
-    assert zoo.model_doc(model_name)
+def test_model_doc_is_the_builders_one_line_summary(model_name):
+    doc = zoo.registry.MODELS.get(model_name).__doc__
+    summary = zoo.model_doc(model_name)
+    assert summary == doc.strip().splitlines()[0] and len(summary) > 20
+
+
+def test_rnn_zoo_list_shows_every_model_with_its_summary(capsys):
+    assert cli_main(["list", "models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name in zoo.list_models():
+        assert any(line.split() and line.split()[0] == name and line.rstrip().endswith(zoo.model_doc(name))
+                   for line in lines), name
 
 
 @pytest.mark.parametrize("spec_name", sorted(SPECS))
@@ -91,18 +126,26 @@ def test_builds_trains_one_step_and_shapes(model_name, spec_name):
 
 
 def expected_params(model_name: str, spec: Spec, h: int, layers: int | None = None, directions: int | None = None,
-                    embedding_dim: int = 4) -> int:
+                    embedding_dim: int = 4, mixer: str | None = "default", pooling: str | None = None) -> int:
+    """Closed-form count; mixer: a residual block's "mlp"/"glu", None for a plain stack, "default" for the model's."""
     assert model_name in MODEL_SHAPES, f"add the closed form shape of new model {model_name!r} to MODEL_SHAPES"
-    family, dirs, n = MODEL_SHAPES[model_name]
-    dirs = directions or dirs
-    n = layers or n
+    family, dirs, n, default_mixer, default_pooling = MODEL_SHAPES[model_name]
+    dirs, n = directions or dirs, layers or n
+    mixer = default_mixer if mixer == "default" else mixer
+    pooling = pooling or default_pooling
     total, d = 0, spec.input.features
     if spec.input.is_tokens:
         total += spec.input.vocab_size * embedding_dim
         d = embedding_dim
-    for _ in range(n):
-        total += dirs * CELL_PARAMS[family](d, h)
-        d = dirs * h
+    if mixer:  # encoder, then per block LayerNorm + RNN + mixer, then a final LayerNorm
+        total += (d + 1) * h + n * (2 * h + dirs * CELL_PARAMS[family](h, h) + MIXER_PARAMS[mixer](dirs * h, h)) + 2 * h
+        d = h
+    else:
+        for _ in range(n):
+            total += dirs * CELL_PARAMS[family](d, h)
+            d = dirs * h
+    if pooling == "attention" and not spec.output.per_step:
+        total += d * d + 2 * d  # W, b and the query of additive attention
     out_units = spec.output.num_classes if spec.output.kind in ("classes", "step_classes") else 1
     return total + (d + 1) * out_units
 
@@ -115,11 +158,25 @@ def test_parameter_counts_match_closed_forms(model_name, spec_name):
     assert model.count_params() == expected_params(model_name, spec, 7)
 
 
-@pytest.mark.parametrize("model_name", ["rnn", "lstm", "gru", "peephole_lstm", "cifg_lstm"])
+@pytest.mark.parametrize("model_name", ["rnn", "lstm", "gru", "peephole_lstm", "cifg_lstm", "indrnn", "mingru",
+                                        "minlstm", "lru"])
 def test_parameter_counts_deep_and_bidirectional(model_name):
     spec = SPECS["float-binary"]
     model = zoo.create_model(model_name, spec, units=6, num_layers=3, bidirectional=True)
     assert model.count_params() == expected_params(model_name, spec, 6, layers=3, directions=2)
+
+
+@pytest.mark.parametrize("model_name,hparams,expect", [
+    ("mingru", dict(block="residual"), dict(mixer="mlp")),
+    ("lstm", dict(block="residual", pooling="attention"), dict(mixer="mlp", pooling="attention")),
+    ("lru", dict(block="none", num_layers=2), dict(mixer=None, layers=2)),
+    ("minlstm", dict(pooling="attention", bidirectional=True), dict(pooling="attention", directions=2)),
+    ("gru", dict(pooling="max"), {}),
+])
+def test_parameter_counts_with_blocks_and_pooling(model_name, hparams, expect):
+    spec = SPECS["tokens-classes"]
+    model = zoo.create_model(model_name, spec, units=6, embedding_dim=4, **hparams)
+    assert model.count_params() == expected_params(model_name, spec, 6, **expect)
 
 
 @pytest.mark.parametrize("model_name", ["lstm", "bilstm", "deep_lstm", "gru", "bigru", "deep_gru"])
@@ -137,12 +194,12 @@ def test_builtin_lstm_gru_keep_cudnn_conditions(model_name):
 
 
 def sublayers(model):
-    """Every layer of the model, looking inside Bidirectional and RNN wrappers."""
+    """Every layer of the model, looking inside Bidirectional, RNN and ScanRNN wrappers."""
     for layer in model.layers:
         inner = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
         for x in inner:
             yield x
-            if isinstance(x, keras.layers.RNN):
+            if isinstance(x, (keras.layers.RNN, zoo.ScanRNN)):
                 yield x.cell
 
 
@@ -153,7 +210,8 @@ def _bias(model, cls):
 
 @pytest.mark.parametrize("model_name,cell,forget", [("lstm", keras.layers.LSTMCell, slice(8, 16)),
                                                     ("peephole_lstm", zoo.PeepholeLSTMCell, slice(8, 16)),
-                                                    ("cifg_lstm", zoo.CIFGLSTMCell, slice(0, 8))])
+                                                    ("cifg_lstm", zoo.CIFGLSTMCell, slice(0, 8)),
+                                                    ("minlstm", zoo.MinLSTMCell, slice(0, 8))])
 def test_lstm_forget_bias_is_one_by_default(model_name, cell, forget):
     model = zoo.create_model(model_name, SPECS["float-binary"], units=8)
     (bias,) = _bias(model, cell)
@@ -178,21 +236,67 @@ def test_chrono_initialisation_lstm_and_gru():
     np.testing.assert_array_equal(gb[1], 0.0)
 
 
+def test_chrono_initialisation_mingru_and_minlstm():
+    spec = Spec(InputSpec(length=50, features=2), OutputSpec("regression"))
+    keras.utils.set_random_seed(1)
+    (b,) = _bias(zoo.create_model("mingru", spec, units=16, gate_init="chrono"), zoo.MinGRUCell)
+    z, candidate = np.split(b, 2)  # z weighs the candidate: its bias is -log(u), so 1 - z keeps the state
+    assert np.all(z <= 0) and np.all(z >= -np.log(49) - 1e-6) and z.std() > 0.1
+    np.testing.assert_array_equal(candidate, 0.0)
+    (b,) = _bias(zoo.create_model("minlstm", spec, units=16, gate_init="chrono"), zoo.MinLSTMCell)
+    f, i, candidate = np.split(b, 3)
+    assert np.all(f >= 0) and np.all(f <= np.log(49) + 1e-6) and f.std() > 0.1
+    np.testing.assert_allclose(i, -f)
+    np.testing.assert_array_equal(candidate, 0.0)
+
+
+def test_indrnn_bounds_its_recurrent_weights_by_the_length():
+    spec = Spec(InputSpec(length=50, features=2), OutputSpec("regression"))
+    (cell,) = [x for x in sublayers(zoo.create_model("indrnn", spec, units=4)) if isinstance(x, zoo.IndRNNCell)]
+    assert cell.recurrent_max == pytest.approx(2 ** (1 / 50))
+    cell.recurrent_kernel.assign(np.array([3.0, -3.0, 0.5, -0.5], "float32"))
+    np.testing.assert_allclose(cell.recurrent_kernel.constraint(cell.recurrent_kernel), [2 ** 0.02, -2 ** 0.02, 0.5, -0.5],
+                               rtol=1e-6)
+
+
 @pytest.mark.parametrize("call,message", [
-    (lambda s: zoo.create_model("lstmm", s), "unknown model 'lstmm'; known models: bigru, bilstm"),
+    (lambda s: zoo.create_model("lstmm", s), "unknown model 'lstmm'; known models: attention_bilstm, bigru, bilstm"),
     (lambda s: zoo.create_model("lstm", s, units=0), "units must be an integer >= 1, got 0"),
     (lambda s: zoo.create_model("gru", s, units=-3), "units must be an integer >= 1, got -3"),
     (lambda s: zoo.create_model("gru", s, num_layers=0), "num_layers must be an integer >= 1, got 0"),
     (lambda s: zoo.create_model("gru", s, unitz=4), "unknown hyperparameter 'unitz'; valid: units, num_layers"),
     (lambda s: zoo.create_model("lstm", s, dropout=1.5), "dropout must be in [0, 1), got 1.5"),
     (lambda s: zoo.create_model("lstm", s, gate_init="zeros"), "gate_init 'zeros' is not one of default, chrono"),
-    (lambda s: zoo.create_model("rnn", s, gate_init="chrono"), "needs a gated cell"),
-    (lambda s: zoo.create_model("peephole_lstm", s, use_cudnn=True), "use_cudnn applies to Keras LSTM/GRU"),
+    (lambda s: zoo.create_model("rnn", s, gate_init="chrono"), "model 'rnn' does not support gate_init='chrono'"),
+    (lambda s: zoo.create_model("indrnn", s, gate_init="chrono"), "model 'indrnn' does not support gate_init='chrono'"),
+    (lambda s: zoo.create_model("lru", s, gate_init="chrono"), "model 'lru' does not support gate_init='chrono'"),
+    (lambda s: zoo.create_model("peephole_lstm", s, use_cudnn=True), "model 'peephole_lstm' does not support use_cudnn"),
+    (lambda s: zoo.create_model("mingru", s, use_cudnn=False), "model 'mingru' does not support use_cudnn"),
+    (lambda s: zoo.create_model("gru", s, pooling="sum"), "pooling 'sum' is not one of last, max, mean, attention"),
+    (lambda s: zoo.create_model("gru", s, block="dense"), "block 'dense' is not one of none, residual"),
 ])
 def test_bad_input_gives_clear_errors(call, message):
     with pytest.raises(ValueError) as err:
         call(SPECS["float-binary"])
     assert message in str(err.value)
+
+
+def test_check_model_validates_without_building(monkeypatch):
+    spec = SPECS["float-binary"]
+    monkeypatch.setattr(keras, "Model", None)  # building anything would fail
+    assert zoo.check_model("mingru", spec, units=3, gate_init="chrono") is None
+    with pytest.raises(ValueError, match="model 'indrnn' does not support gate_init='chrono'"):
+        zoo.check_model("indrnn", spec, gate_init="chrono")
+    with pytest.raises(ValueError, match="unknown model 'lstmm'"):
+        zoo.check_model("lstmm", spec)
+
+
+def test_run_refuses_an_option_a_model_lacks_before_training(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = cli_main(["run", "--models", "mingru,indrnn", "--tasks", "adding", "--seeds", "1",
+                     "--set", "model.gate_init=chrono", "--out", str(out)])
+    assert code == 2 and not out.exists()
+    assert "model 'indrnn' does not support gate_init='chrono'" in capsys.readouterr().err
 
 
 def test_bad_specs_are_rejected():
@@ -202,6 +306,22 @@ def test_bad_specs_are_rejected():
         OutputSpec("ranking")
     with pytest.raises(ValueError, match="num_classes >= 2"):
         OutputSpec("classes", 1)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: Spec(OutputSpec("binary"), InputSpec(length=3, features=2)), "Spec.input must be an InputSpec"),
+    (lambda: Spec(InputSpec(length=3, features=2), "binary"), "Spec.output must be an OutputSpec"),
+    (lambda: InputSpec(length="5", features=2), "InputSpec.length must be an int or None, got str '5'"),
+    (lambda: InputSpec(length=True, features=2), "InputSpec.length must be an int or None, got bool"),
+    (lambda: InputSpec(vocab_size=5.0), "InputSpec.vocab_size must be an int or None, got float"),
+    (lambda: InputSpec(vocab_size=5, padded="yes"), "InputSpec.padded must be True or False"),
+    (lambda: OutputSpec(2), "OutputSpec.kind must be a str, got int"),
+    (lambda: OutputSpec("classes", 2.0), "OutputSpec.num_classes must be an int, got float"),
+])
+def test_spec_fields_are_type_checked_at_construction(make, message):
+    with pytest.raises(TypeError) as err:
+        make()
+    assert message in str(err.value)
 
 
 LOAD_SCRIPT = """
@@ -216,12 +336,12 @@ np.savez(sys.argv[1] + '/loaded.npz', **out)
 
 
 def test_keras_save_load_round_trip_in_fresh_process(tmp_path):
-    spec = SPECS["tokens-steps"]
+    spec = SPECS["tokens-classes"]  # padded tokens and a pooled head: masks, pooling and every layer kind
     inputs, preds = {}, {}
     for name in zoo.list_models():
         model = zoo.create_model(name, spec, units=5, embedding_dim=4, gate_init="default")
         x, y = make_batch(spec)
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.compile(optimizer="adam", loss=LOSSES[spec.output.kind])
         model.train_on_batch(x, y)  # trained weights, not just initial ones
         model.save(tmp_path / f"{name}.keras")
         inputs[name], preds[name] = x, model.predict(x, verbose=0)
@@ -230,3 +350,37 @@ def test_keras_save_load_round_trip_in_fresh_process(tmp_path):
     loaded = np.load(tmp_path / "loaded.npz")
     for name in zoo.list_models():
         np.testing.assert_array_equal(loaded[name], preds[name], err_msg=name)
+
+
+PADDED = Spec(InputSpec(length=None, vocab_size=11, padded=True), OutputSpec("binary"))
+
+
+def _pad_invariance(model):
+    """Predictions for reviews of 3 and 5 tokens, right-padded to 5 and to 9 steps."""
+    x = np.array([[3, 1, 4, 0, 0], [2, 7, 1, 8, 2]], "int32")
+    padded = np.concatenate([x, np.zeros((2, 4), "int32")], axis=1)
+    return model.predict(x, verbose=0), model.predict(padded, verbose=0)
+
+
+@pytest.mark.parametrize("model_name", zoo.list_models())
+def test_right_padding_changes_no_prediction(model_name):
+    keras.utils.set_random_seed(0)
+    short, long = _pad_invariance(zoo.create_model(model_name, PADDED, units=5, embedding_dim=4))
+    np.testing.assert_allclose(long, short, atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "attention"])
+@pytest.mark.parametrize("model_name,hparams", [("gru", {}), ("mingru", dict(bidirectional=True)),
+                                                ("indrnn", dict(num_layers=2)), ("lstm", dict(block="residual"))])
+def test_right_padding_changes_no_pooled_output(model_name, hparams, pooling):
+    keras.utils.set_random_seed(0)
+    model = zoo.create_model(model_name, PADDED, units=5, embedding_dim=4, pooling=pooling, **hparams)
+    short, long = _pad_invariance(model)
+    np.testing.assert_allclose(long, short, atol=1e-6)
+
+
+def test_pooling_applies_to_sequence_heads_only():
+    pooled = zoo.create_model("mingru", SPECS["tokens-classes"], units=5, embedding_dim=4, pooling="attention")
+    assert any(isinstance(layer, zoo.SequencePooling) for layer in pooled.layers)
+    per_step = zoo.create_model("mingru", SPECS["tokens-steps"], units=5, embedding_dim=4, pooling="attention")
+    assert not any(isinstance(layer, zoo.SequencePooling) for layer in per_step.layers)

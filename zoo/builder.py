@@ -1,20 +1,28 @@
-"""One builder for every recurrent model: task input -> stacked recurrent encoder -> task head.
+"""One builder for every recurrent model: task input -> stacked recurrent encoder -> pooling -> task head.
 
 A model family only says how to make one recurrent layer (`CellFamily.make_layer`); the
-input layer, stacking, bidirectionality, dropout and head come from the task's Spec here,
-so any model pairs with any task.
+input layer, stacking (plain or residual blocks), bidirectionality, dropout, pooling and head
+come from the task's Spec and the hyperparameters here, so any model pairs with any task.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
 import keras
 
+from zoo.pooling import POOLINGS, SequencePooling
+from zoo.scan_rnn import ScanRNN
 from zoo.spec import Spec
 
 GATE_INITS = ("default", "chrono")
+BLOCKS = ("none", "residual")
+MIXERS = ("mlp", "glu")  # the position-wise part of a residual block
+MLP_EXPANSION = 4  # hidden width of the residual block's MLP, in units
+_CHECK_ONLY = contextvars.ContextVar("zoo_check_only", default=False)
 
 
 @dataclass(frozen=True)
@@ -23,10 +31,16 @@ class RecurrentConfig:
 
     units: hidden size per direction; num_layers: stacked recurrent layers; bidirectional:
     wrap each layer in keras.layers.Bidirectional (concatenated); dropout: rate applied to the
-    inputs and between layers (never recurrent dropout, which would rule out cuDNN);
+    inputs and between layers, or to each residual block's branch (never recurrent dropout,
+    which would rule out cuDNN);
     embedding_dim: embedding size for token inputs; gate_init: "default" (forget-gate bias 1
     for LSTMs) or "chrono" (Tallec & Ollivier 2018, gated cells only); chrono_tmax: the longest
-    dependency chrono targets (default: the input length); use_cudnn: passed to Keras LSTM/GRU.
+    dependency the model plans for (default: the input length): chrono's gate range, IndRNN's
+    bound on |u|; use_cudnn: passed to Keras LSTM/GRU; pooling: how a sequence-level head sees
+    the top layer's states ("last", "max", "mean" or "attention"; per-step heads see every
+    step, so it does not apply to them); block: "none" (layers stacked directly) or "residual"
+    (a linear encoder to `units`, then per layer x + Dropout(Mix(RNN(LayerNorm(x)))) with the
+    family's position-wise MLP or GLU as Mix, and a final LayerNorm).
     """
 
     units: int = 64
@@ -37,6 +51,8 @@ class RecurrentConfig:
     gate_init: str = "default"
     chrono_tmax: int | None = None
     use_cudnn: bool | str = "auto"
+    pooling: str = "last"
+    block: str = "none"
 
     def __post_init__(self) -> None:
         def positive_int(name: str) -> None:
@@ -57,6 +73,10 @@ class RecurrentConfig:
             raise ValueError(f"chrono_tmax must be an integer >= 3, got {self.chrono_tmax!r}")
         if self.use_cudnn not in ("auto", True, False):
             raise ValueError(f"use_cudnn must be 'auto', True or False, got {self.use_cudnn!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling {self.pooling!r} is not one of {', '.join(POOLINGS)}")
+        if self.block not in BLOCKS:
+            raise ValueError(f"block {self.block!r} is not one of {', '.join(BLOCKS)}")
 
     @classmethod
     def from_hparams(cls, hparams: dict, **defaults) -> "RecurrentConfig":
@@ -75,6 +95,12 @@ class CellFamily:
     make_layer: Callable[[RecurrentConfig, bool, str], keras.layers.Layer]
     gated: bool = True  # supports gate_init="chrono"
     cudnn: bool = False  # a Keras layer with a fused cuDNN kernel (takes use_cudnn)
+    blocks: tuple[str, ...] = BLOCKS  # the `block` values it supports
+    mixer: str = "mlp"  # its residual block's position-wise part, one of MIXERS
+
+    def __post_init__(self) -> None:
+        if self.mixer not in MIXERS:
+            raise ValueError(f"CellFamily {self.name!r}: mixer {self.mixer!r} is not one of {', '.join(MIXERS)}")
 
 
 def custom_cell_family(name: str, cell_class: type, bias_layout: str) -> CellFamily:
@@ -93,30 +119,100 @@ def custom_cell_family(name: str, cell_class: type, bias_layout: str) -> CellFam
     return CellFamily(name, make_layer)
 
 
+def scan_cell_family(name: str, make_cell: Callable[[RecurrentConfig], keras.layers.Layer], gated: bool,
+                     blocks: tuple[str, ...] = BLOCKS, mixer: str = "mlp") -> CellFamily:
+    """A family whose layers are zoo.scan_rnn.ScanRNN over `make_cell(cfg)`: trained with a parallel scan."""
+
+    def make_layer(cfg: RecurrentConfig, return_sequences: bool, layer_name: str) -> keras.layers.Layer:
+        return ScanRNN(make_cell(cfg), return_sequences=return_sequences, name=layer_name)
+
+    return CellFamily(name, make_layer, gated=gated, blocks=blocks, mixer=mixer)
+
+
+def resolve_config(name: str, spec: Spec, family: CellFamily, hparams: dict, **defaults) -> RecurrentConfig:
+    """The hyperparameters model `name` builds with; ValueError naming the model for an option it lacks."""
+    cfg = RecurrentConfig.from_hparams(hparams, **defaults)
+    if cfg.gate_init == "chrono" and not family.gated:
+        raise ValueError(f"model {name!r} does not support gate_init='chrono': it has no gates")
+    if cfg.use_cudnn != "auto" and not family.cudnn:
+        raise ValueError(f"model {name!r} does not support use_cudnn: it applies to Keras LSTM/GRU layers only")
+    if cfg.block not in family.blocks:
+        raise ValueError(f"model {name!r} does not support block={cfg.block!r}; it supports {', '.join(family.blocks)}")
+    if cfg.chrono_tmax is None:
+        if spec.input.length is not None:
+            cfg = dataclasses.replace(cfg, chrono_tmax=max(3, spec.input.length))
+        elif cfg.gate_init == "chrono":
+            raise ValueError(f"model {name!r}: gate_init='chrono' on variable-length input needs chrono_tmax")
+    return cfg
+
+
+@contextlib.contextmanager
+def checking():
+    """Within it, build_recurrent_model validates and returns None instead of building layers."""
+    token = _CHECK_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _CHECK_ONLY.reset(token)
+
+
 def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: dict, **defaults) -> keras.Model:
     """Build `family` for `spec`; `defaults` are the registered model's own defaults."""
-    cfg = RecurrentConfig.from_hparams(hparams, **defaults)
-    if cfg.gate_init == "chrono":
-        if not family.gated:
-            raise ValueError(f"gate_init='chrono' needs a gated cell; {family.name} has no gates")
-        if cfg.chrono_tmax is None:
-            if spec.input.length is None:
-                raise ValueError("gate_init='chrono' on variable-length input needs chrono_tmax")
-            cfg = dataclasses.replace(cfg, chrono_tmax=max(3, spec.input.length))
-    if cfg.use_cudnn != "auto" and not family.cudnn:
-        raise ValueError(f"use_cudnn applies to Keras LSTM/GRU layers only, not {family.name}")
-
+    cfg = resolve_config(name, spec, family, hparams, **defaults)
+    if _CHECK_ONLY.get():
+        return None
     inputs, x = _input_layers(spec, cfg)
+    pooled = not spec.output.per_step
+    if cfg.block == "residual":
+        x = _residual_stack(family, cfg, x)  # (batch, time, units)
+    else:
+        x = _plain_stack(family, cfg, x, top_sequences=not pooled or cfg.pooling != "last")
+    if pooled and (cfg.block == "residual" or cfg.pooling != "last"):
+        x = SequencePooling(cfg.pooling, name="pooling")(x)  # (batch, features)
+    return keras.Model(inputs, _head(spec, x), name=name)
+
+
+def _plain_stack(family: CellFamily, cfg: RecurrentConfig, x, top_sequences: bool):
+    """Dropout -> layer, num_layers times; the top layer returns its last output unless `top_sequences`."""
     for i in range(cfg.num_layers):
         if cfg.dropout:
             x = keras.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
         last = i == cfg.num_layers - 1
-        layer = family.make_layer(cfg, not last or spec.output.per_step, f"{family.name}_{i}")
+        layer = family.make_layer(cfg, not last or top_sequences, f"{family.name}_{i}")
         if cfg.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
         x = layer(x)  # (batch, time, units * directions), or (batch, units * directions) at the top
-    outputs = _head(spec, x)
-    return keras.Model(inputs, outputs, name=name)
+    return x
+
+
+def _residual_stack(family: CellFamily, cfg: RecurrentConfig, x):
+    """Encoder, then x + Dropout(Mix(RNN(LayerNorm(x)))) per layer, then LayerNorm: (batch, time, units).
+
+    The LRU paper's block (Orvieto et al. 2023, Fig. 1: Norm -> recurrence -> GLU -> skip, after
+    a linear encoder) with the family's mixer; masks flow through every layer of it.
+    """
+    x = keras.layers.Dense(cfg.units, name="encoder")(x)  # (batch, time, units): the residual stream
+    for i in range(cfg.num_layers):
+        y = keras.layers.LayerNormalization(name=f"norm_{i}")(x)
+        layer = family.make_layer(cfg, True, f"{family.name}_{i}")
+        if cfg.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
+        y = _mix(family.mixer, cfg.units, layer(y), i)  # (batch, time, units)
+        if cfg.dropout:
+            y = keras.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(y)
+        x = keras.layers.Add(name=f"residual_{i}")([x, y])
+    return keras.layers.LayerNormalization(name="norm_out")(x)
+
+
+def _mix(kind: str, units: int, y, i: int):
+    """The block's position-wise part: (batch, time, features) -> (batch, time, units)."""
+    if kind == "glu":  # GELU, then a gated linear unit W1 y * sigmoid(W2 y)
+        y = keras.layers.Activation("gelu", name=f"gelu_{i}")(y)
+        value = keras.layers.Dense(units, name=f"glu_value_{i}")(y)
+        gate = keras.layers.Dense(units, activation="sigmoid", name=f"glu_gate_{i}")(y)
+        return keras.layers.Multiply(name=f"glu_{i}")([value, gate])
+    hidden = keras.layers.Dense(MLP_EXPANSION * units, activation="gelu", name=f"mlp_in_{i}")(y)
+    return keras.layers.Dense(units, name=f"mlp_out_{i}")(hidden)
 
 
 def _input_layers(spec: Spec, cfg: RecurrentConfig):

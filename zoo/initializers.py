@@ -4,12 +4,15 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-# Where the "keep" gate (LSTM forget gate, GRU update gate) and the LSTM input gate sit in
-# each cell's bias vector, as (number of gate blocks, keep block, input block or None).
+# Where the "keep" gate (LSTM forget gate, GRU update gate) and the "input" gate (the weight
+# on the new candidate) sit in each cell's bias vector, as (number of gate blocks, keep block
+# or None, input block or None). The keep gate gets log(u), the input gate -log(u).
 BIAS_LAYOUTS = {
     "lstm": (4, 1, 0),  # Keras LSTMCell and PeepholeLSTMCell order: i, f, c, o
     "cifg": (3, 0, None),  # CIFGLSTMCell order: f, c, o (input gate is 1 - f)
     "gru": (3, 0, None),  # Keras GRUCell order: z, r, h; h_t = z * h_{t-1} + (1 - z) * h~
+    "mingru": (2, None, 0),  # MinGRUCell order: z, h~; h_t = (1 - z) * h_{t-1} + z * h~
+    "minlstm": (3, 0, 1),  # MinLSTMCell order: f, i, h~
 }
 
 
@@ -38,7 +41,8 @@ class ChronoBias(keras.initializers.Initializer):
         u = keras.initializers.RandomUniform(1.0, self.t_max - 1.0, seed=self.seed)((units,), dtype=dtype)
         keep_bias = ops.log(u)
         parts = [ops.zeros((units,), dtype=dtype)] * blocks
-        parts[keep] = keep_bias
+        if keep is not None:
+            parts[keep] = keep_bias
         if inp is not None:
             parts[inp] = -keep_bias
         row = ops.concatenate(parts)  # (blocks * units,)

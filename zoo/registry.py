@@ -12,7 +12,7 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """A named collection; `kind` words the errors ("unknown model 'x'; known models: ...")."""
+    """A named collection in registration order; `kind` words the errors ("unknown model 'x'; known models: ...")."""
 
     def __init__(self, kind: str):
         self.kind = kind
@@ -30,6 +30,10 @@ class Registry(Generic[T]):
             excludes = [exclude] if isinstance(exclude, str) else list(exclude)
             names = [n for n in names if not any(fnmatch.fnmatchcase(n, e) for e in excludes)]
         return sorted(names)
+
+    def ordered(self) -> list[str]:
+        """Every name, in registration order."""
+        return list(self._items)
 
     def get(self, name: str) -> T:
         if name not in self._items:
@@ -51,6 +55,15 @@ def list_models(pattern: str = "*", exclude: str | Iterable[str] | None = None) 
     return MODELS.names(pattern, exclude)
 
 
+def model_order() -> list[str]:
+    """Every registered model in registration order: the order of tables and figures.
+
+    Built-in models register in the import order of zoo/models/__init__.py, so a new model file
+    sets its place there; models registered later (by users) come after.
+    """
+    return MODELS.ordered()
+
+
 def model_doc(name: str) -> str:
     """The one-line docstring of a registered builder."""
     return (MODELS.get(name).__doc__ or "").strip().splitlines()[0]
@@ -61,3 +74,17 @@ def create_model(name: str, spec: Spec, **hparams) -> keras.Model:
     if not isinstance(spec, Spec):
         raise TypeError(f"create_model needs a zoo.Spec, got {type(spec).__name__}")
     return MODELS.get(name)(spec, **hparams)
+
+
+def check_model(name: str, spec: Spec, **hparams) -> None:
+    """Raise the ValueError create_model would (unknown model, bad or unsupported option), without building layers.
+
+    Builders that go through zoo.builder.build_recurrent_model stop after validating; any other
+    builder is simply called.
+    """
+    from zoo.builder import checking
+
+    if not isinstance(spec, Spec):
+        raise TypeError(f"check_model needs a zoo.Spec, got {type(spec).__name__}")
+    with checking():
+        MODELS.get(name)(spec, **hparams)

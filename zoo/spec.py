@@ -6,6 +6,12 @@ from dataclasses import dataclass
 OUTPUT_KINDS = ("binary", "classes", "step_classes", "regression")
 
 
+def _check_type(owner: str, name: str, value, types: tuple, wanted: str) -> None:
+    """TypeError naming the field unless `value` is one of `types` (a bool is not an int here)."""
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        raise TypeError(f"{owner}.{name} must be {wanted}, got {type(value).__name__} {value!r}")
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """A sequence input: float features of size `features`, or integer tokens below `vocab_size`.
@@ -20,12 +26,14 @@ class InputSpec:
     padded: bool = False
 
     def __post_init__(self) -> None:
-        if (self.features is None) == (self.vocab_size is None):
-            raise ValueError("InputSpec needs exactly one of features= (float inputs) or vocab_size= (tokens)")
         for name in ("length", "features", "vocab_size"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            _check_type("InputSpec", name, value, (int, type(None)), "an int or None")
+            if value is not None and value < 1:
                 raise ValueError(f"InputSpec.{name} must be a positive int or None, got {value!r}")
+        _check_type("InputSpec", "padded", self.padded, (bool,), "True or False")
+        if (self.features is None) == (self.vocab_size is None):
+            raise ValueError("InputSpec needs exactly one of features= (float inputs) or vocab_size= (tokens)")
         if self.padded and self.vocab_size is None:
             raise ValueError("InputSpec.padded applies to token inputs only")
 
@@ -47,6 +55,8 @@ class OutputSpec:
     num_classes: int = 1
 
     def __post_init__(self) -> None:
+        _check_type("OutputSpec", "kind", self.kind, (str,), "a str")
+        _check_type("OutputSpec", "num_classes", self.num_classes, (int,), "an int")
         if self.kind not in OUTPUT_KINDS:
             raise ValueError(f"OutputSpec.kind {self.kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
         if self.kind in ("classes", "step_classes") and self.num_classes < 2:
@@ -63,3 +73,7 @@ class Spec:
 
     input: InputSpec
     output: OutputSpec
+
+    def __post_init__(self) -> None:
+        _check_type("Spec", "input", self.input, (InputSpec,), "an InputSpec (Spec(InputSpec(...), OutputSpec(...)))")
+        _check_type("Spec", "output", self.output, (OutputSpec,), "an OutputSpec (Spec(InputSpec(...), OutputSpec(...)))")

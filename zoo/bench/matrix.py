@@ -91,6 +91,11 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
             overrides = {**spec.recipe.get("*", {}), **spec.recipe.get(task_name, {})}
             recipe = validate_recipe({**dataclasses.asdict(task.recipe), **overrides}, task_name)
             hparams = {**spec.hparams, **spec.task_hparams.get(task_name, {})}
+            for model in spec.models:  # an option a model lacks (e.g. chrono without gates) fails here, not mid-run
+                try:
+                    zoo.check_model(model, task.spec, **hparams)
+                except ValueError as err:
+                    raise UsageError(f"{label}: {err}") from None
             for seed in spec.seeds:
                 for model in spec.models:
                     cells.append(Cell(model, task_name, task.params, seed, hparams, recipe, label, spec.backend))

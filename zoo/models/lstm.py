@@ -39,3 +39,9 @@ def bilstm(spec: Spec, **hparams) -> keras.Model:
 def deep_lstm(spec: Spec, **hparams) -> keras.Model:
     """Stacked LSTM, 2 layers unless num_layers says otherwise; cuDNN-eligible."""
     return build_recurrent_model("deep_lstm", spec, FAMILY, hparams, num_layers=2)
+
+
+@register_model
+def attention_bilstm(spec: Spec, **hparams) -> keras.Model:
+    """Bidirectional LSTM read out by additive attention over its states (pooling='attention')."""
+    return build_recurrent_model("attention_bilstm", spec, FAMILY, hparams, bidirectional=True, pooling="attention")
