@@ -1,10 +1,13 @@
 """Cell files on disk: one JSON per finished cell, written atomically, read back for resume and reports."""
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +18,9 @@ if TYPE_CHECKING:
 
 DONE = ("completed", "diverged")  # a resumed run does not repeat these
 TMP_SUFFIX = ".tmp"
+CORRUPT_SUFFIX = ".corrupt"  # a cell file that cannot be read is kept under this name, beside the others
+HOST = socket.gethostname()
+STALE_SECONDS = 600  # a file another host left untouched this long belongs to a dead run
 
 
 def cells_dir(out: Path) -> Path:
@@ -45,9 +51,13 @@ def check_writable(out: Path, flag: str = "--out") -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file, fsync, then rename over `path`: readers see all or nothing."""
+    """Write to a temporary file, fsync, then rename over `path`: readers see all or nothing.
+
+    The temporary file is named after its writer (NAME~PID@HOST.tmp), so runs sharing a folder
+    neither collide nor delete each other's half-written files.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + TMP_SUFFIX)
+    tmp = path.with_name(f"{path.name}~{os.getpid()}@{HOST}{TMP_SUFFIX}")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
@@ -71,19 +81,94 @@ def save_cell(out: Path, record: dict) -> Path:
 
 
 def load_cells(out: Path) -> list[dict]:
-    """Every cell record under `out`, sorted by id; stale temporary files are ignored."""
+    """Every readable cell record under `out`, sorted by id; temporary and corrupt files are ignored."""
     folder = cells_dir(out)
     if not folder.is_dir():
         return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    return [r for r in map(read_cell, sorted(folder.glob("*.json"))) if isinstance(r, dict)]
+
+
+def read_cell(path: Path) -> dict | str | None:
+    """The record in `path`; None if there is no such file; a one-line reason if it is not a cell record."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return f"{type(err).__name__}: {err}"
+    if not isinstance(record, dict) or record.get("cell_id") != path.stem or "status" not in record:
+        return "not a cell record (no status, or a cell_id other than the file's name)"
+    return record
+
+
+def set_aside_corrupt(out: Path) -> list[str]:
+    """Rename every unreadable cell file to NAME.json.corrupt (never deleted), so its cell runs again.
+
+    Returns one line per file moved. Another run doing the same at once is harmless: one of them moves it.
+    """
+    lines = []
+    for path in sorted(cells_dir(out).glob("*.json")):
+        reason = read_cell(path)
+        if not isinstance(reason, str):
+            continue
+        for n in range(1, 1000):
+            aside = path.with_name(path.name + CORRUPT_SUFFIX + ("" if n == 1 else f".{n}"))
+            try:
+                os.link(path, aside)  # unlike a rename, never replaces an earlier corrupt copy
+                break
+            except FileExistsError:
+                continue
+            except FileNotFoundError:  # another run moved it first
+                aside = None
+                break
+        if aside is None:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        lines.append(f"corrupt cell file {path} moved to {aside.name} ({reason[:120]}); its cell runs again")
+    return lines
+
+
+def cell_stamp(out: Path, cell_id: str) -> int | None:
+    """When the cell's file was last written (ns), or None: tells whether another run wrote it meanwhile."""
+    try:
+        return (cells_dir(out) / f"{cell_id}.json").stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def writer_is_gone(host: str, pid: int, mtime: float) -> bool:
+    """Whether the process that wrote a file (a temporary, a claim) is dead: gone from this host, or
+    silent longer than STALE_SECONDS on another."""
+    if time.time() - mtime > STALE_SECONDS:
+        return True
+    return host == HOST and not pid_alive(pid)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def remove_stale_temporaries(out: Path) -> int:
-    """Delete half-written files a killed run left behind; returns how many."""
-    stale = list(cells_dir(out).glob(f"*{TMP_SUFFIX}")) + list(Path(out).glob(f"*{TMP_SUFFIX}"))
-    for path in stale:
-        path.unlink()
-    return len(stale)
+    """Delete half-written files that killed runs left behind (never those of a live run); returns how many."""
+    removed = 0
+    for path in [*cells_dir(out).glob(f"*{TMP_SUFFIX}"), *Path(out).glob(f"*{TMP_SUFFIX}")]:
+        writer = path.name[:-len(TMP_SUFFIX)].rpartition("~")[2]
+        pid, _, host = writer.partition("@")
+        try:
+            gone = writer_is_gone(host, int(pid), path.stat().st_mtime) if pid.isdigit() else True
+            if gone:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # its writer renamed it meanwhile
+            continue
+    return removed
 
 
 def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
