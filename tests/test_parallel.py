@@ -407,3 +407,13 @@ def test_ray_cluster_of_two_nodes_and_a_killed_driver_resumed(tmp_path):
         assert len(re.findall(r"^ 1 node_", status, re.MULTILINE)) == 2 and "/2.0 CPU" in status, status
     finally:
         subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120, env=env)
+
+
+def test_a_dead_runs_claim_on_a_finished_cell_is_swept_at_the_end(tmp_path):
+    """A run killed between writing a cell's file and releasing its claim left the claim for good."""
+    cells = tiny_cells(["rnn"])
+    assert run(cells, tmp_path) == 0
+    write_claim(tmp_path, cells[0].cell_id, store.HOST, 999999999)  # no such process
+    alive = write_claim(tmp_path, "another", "elsewhere", 1)
+    assert run(cells, tmp_path) == 0
+    assert list((tmp_path / "claims").iterdir()) == [alive]

@@ -83,8 +83,16 @@ class Claims:
             self._thread.join()
         for cell_id in list(self.held):
             self.release(cell_id)
+        self.sweep()
         with contextlib.suppress(OSError):  # empty once no run holds anything
             self.folder.rmdir()
+
+    def sweep(self) -> None:
+        """Remove the claims of dead runs (one killed after writing its cell's file leaves the claim behind)."""
+        for path in self.folder.glob(f"*{SUFFIX}"):
+            holder, mtime = _read(path)
+            if mtime is not None and not self._live(holder, mtime) and self._take_over(path, holder):
+                self.release(path.name[:-len(SUFFIX)])
 
     def _beat_loop(self) -> None:
         while not self._stop.wait(self.beat_seconds):
