@@ -417,3 +417,39 @@ def test_a_dead_runs_claim_on_a_finished_cell_is_swept_at_the_end(tmp_path):
     alive = write_claim(tmp_path, "another", "elsewhere", 1)
     assert run(cells, tmp_path) == 0
     assert list((tmp_path / "claims").iterdir()) == [alive]
+
+
+def test_progress_with_cells_in_flight_prints_one_line_per_cell_and_an_eta_over_them(monkeypatch):
+    """Four 10-second cells two at a time take 20 s: after the first ends, 10 s are left (not 30)."""
+    from zoo.bench import reporters
+
+    now = [0.0]
+    monkeypatch.setattr(reporters.time, "perf_counter", lambda: now[0])
+    stream = io.StringIO()
+    progress = Progress(Path("out"), stream, concurrent=True)
+    cells = tiny_cells(["rnn", "gru", "lstm", "mingru"])
+    progress.on_start(4, 0)
+    progress.on_cell_start(cells[0])
+    progress.on_cell_start(cells[1])
+    now[0] = 10.0
+
+    def end(cell):
+        progress.on_cell_end({"cell_id": cell.cell_id, "model": cell.model, "label": cell.label, "seed": 0,
+                              "status": "completed", "metric": "mse", "test_metric": 0.5, "baseline": 0.1667,
+                              "epochs": 2, "wall_seconds": 9.5})
+
+    end(cells[0])
+    progress.on_cell_start(cells[2])
+    now[0] = 10.5
+    end(cells[1])
+    progress.on_cell_skipped(cells[3], "in progress in another run (host h, pid 1, since x)", in_progress=True)
+    progress.on_finish("finished", 0)
+    assert stream.getvalue().splitlines() == [
+        "[1/4 | 00:00:10 elapsed | ETA 00:00:10] rnn on adding(T=6) seed 0: completed: mse 0.5 (baseline 0.1667), "
+        "2 epochs, 9.5s",
+        "[2/4 | 00:00:10 elapsed | ETA 00:00:10] gru on adding(T=6) seed 0: completed: mse 0.5 (baseline 0.1667), "
+        "2 epochs, 9.5s",
+        "[3/4 | 00:00:10 elapsed | ETA 00:00:09] mingru on adding(T=6) seed 0: skipped, in progress in another run "
+        "(host h, pid 1, since x)",
+        "1 cell(s) left to another run on out; once it ends, `rnn-zoo report out` has them all",
+    ]

@@ -37,7 +37,8 @@ class Claims:
         return self.folder / f"{cell_id}{SUFFIX}"
 
     def claim(self, cell_id: str) -> str | None:
-        """Claim the cell for this run. None: it is ours now; else who holds it, e.g. 'host h, pid 12, since 10:04:31'."""
+        """Claim the cell for this run. None: it is ours now; else who holds it, e.g.
+        'host h, pid 12, since 2026-01-01 10:04:31'."""
         path = self.path(cell_id)
         self.folder.mkdir(parents=True, exist_ok=True)
         for _ in range(3):  # a claim released or taken over between two steps: look again
@@ -50,7 +51,7 @@ class Claims:
                 continue
             if self._live(holder, mtime):
                 return _describe(holder)
-            return None if self._take_over(path, holder) else "another run taking over a dead run's claim"
+            return None if self._take_over(path, (holder, mtime)) else "another run taking over a dead run's claim"
         return "another run"
 
     def release(self, cell_id: str) -> None:
@@ -91,7 +92,7 @@ class Claims:
         """Remove the claims of dead runs (one killed after writing its cell's file leaves the claim behind)."""
         for path in self.folder.glob(f"*{SUFFIX}"):
             holder, mtime = _read(path)
-            if mtime is not None and not self._live(holder, mtime) and self._take_over(path, holder):
+            if mtime is not None and not self._live(holder, mtime) and self._take_over(path, (holder, mtime)):
                 self.release(path.name[:-len(SUFFIX)])
 
     def _beat_loop(self) -> None:
@@ -118,9 +119,9 @@ class Claims:
             return False  # left by an earlier run in this very process
         return not store.writer_is_gone(holder.get("host"), int(holder.get("pid", -1)), mtime)
 
-    def _take_over(self, path: Path, seen: dict | None) -> bool:
-        """Replace a dead run's claim. A lock file serialises the runs that saw it dead at once, so none
-        of them removes the fresh claim another just made."""
+    def _take_over(self, path: Path, seen: tuple[dict | None, float]) -> bool:
+        """Replace the dead claim `seen` (content, mtime). A lock file serialises the runs that saw it dead
+        at once, so none of them removes the fresh claim another just made, or one whose holder beat since."""
         lock = path.with_name(path.name + ".takeover")
         try:
             os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
@@ -130,8 +131,7 @@ class Claims:
                     lock.unlink()
             return False
         try:
-            current, _ = _read(path)
-            if current != seen:  # someone took it over first
+            if _read(path) != seen:  # taken over first by another run, or its holder is alive after all
                 return False
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

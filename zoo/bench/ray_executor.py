@@ -93,7 +93,7 @@ class RayExecutor:
         measured, value = self._capacity
         if time.monotonic() - measured > 10:
             have = ray.cluster_resources()
-            value = int(have.get("CPU", 0) // self.cpus) if self.cpus else len(self._refs) + 1
+            value = int(have.get("CPU", 0) // self.cpus)
             if self.gpus:
                 value = min(value, int(have.get("GPU", 0) // self.gpus))
             value = max(1, value)

@@ -69,7 +69,8 @@ class Progress:
             return None
         now = time.perf_counter()
         remaining = self.total - self.done  # the running cells among them
-        work = sum(self.cell_seconds) / len(self.cell_seconds) * remaining - sum(now - t for t in self.running.values())
+        mean = sum(self.cell_seconds) / len(self.cell_seconds)
+        work = mean * remaining - sum(now - t for t in self.running.values())
         return max(0.0, work) / max(1, min(self.lanes, remaining))
 
     def on_cell_start(self, cell: Cell) -> None:
@@ -89,7 +90,8 @@ class Progress:
         else:
             outcome = (record.get("error") or "").splitlines()[0][:200]
         if self.concurrent:
-            self._print(f"{self._position(self.done)} {_name(record['model'], record['label'], record['seed'])}: {record['status']}: {outcome}")
+            name = _name(record["model"], record["label"], record["seed"])
+            self._print(f"{self._position(self.done)} {name}: {record['status']}: {outcome}")
         else:
             self._print(f"    {record['status']}: {outcome}")
 

@@ -1,7 +1,7 @@
 """Cell files on disk: one JSON per finished cell, written atomically, read back for resume and reports."""
 from __future__ import annotations
 
-import contextlib
+import itertools
 import json
 import math
 import os
@@ -102,31 +102,32 @@ def read_cell(path: Path) -> dict | str | None:
 
 
 def set_aside_corrupt(out: Path) -> list[str]:
-    """Rename every unreadable cell file to NAME.json.corrupt (never deleted), so its cell runs again.
+    """Move every unreadable cell file to NAME.json.corrupt (kept, never deleted), so its cell runs again.
 
-    Returns one line per file moved. Another run doing the same at once is harmless: one of them moves it.
+    Returns one line per file moved. Runs doing this at once are harmless: one of them moves each file.
     """
     lines = []
     for path in sorted(cells_dir(out).glob("*.json")):
         reason = read_cell(path)
-        if not isinstance(reason, str):
-            continue
-        for n in range(1, 1000):
-            aside = path.with_name(path.name + CORRUPT_SUFFIX + ("" if n == 1 else f".{n}"))
-            try:
-                os.link(path, aside)  # unlike a rename, never replaces an earlier corrupt copy
-                break
-            except FileExistsError:
-                continue
-            except FileNotFoundError:  # another run moved it first
-                aside = None
-                break
-        if aside is None:
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        lines.append(f"corrupt cell file {path} moved to {aside.name} ({reason[:120]}); its cell runs again")
+        if isinstance(reason, str) and (aside := _move_aside(path)) is not None:
+            lines.append(f"corrupt cell file {path} moved to {aside.name} ({reason[:120]}); its cell runs again")
     return lines
+
+
+def _move_aside(path: Path) -> Path | None:
+    """Rename `path` to the first free NAME.corrupt[.N]; None if another run moved it first."""
+    for n in itertools.count(1):
+        aside = path.with_name(f"{path.name}{CORRUPT_SUFFIX}{'' if n == 1 else f'.{n}'}")
+        try:  # reserve the name first: a plain rename would replace an earlier corrupt copy
+            os.close(os.open(aside, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            aside.unlink()
+            return None
+        return aside
 
 
 def cell_stamp(out: Path, cell_id: str) -> int | None:
