@@ -9,9 +9,9 @@ import pytest
 from matplotlib.patches import Rectangle
 from scipy import stats as sps
 
-from zoo.bench import compare, plots, report, stats, store, sweep
+from zoo.bench import auto_seeds, compare, plots, report, stats, store, sweep
 from zoo.bench.cli import main
-from zoo.bench.stats import describe, welch_p
+from zoo.bench.stats import Margin, compare_samples, describe, seeds_needed
 
 # Welch's t-test example 1 from the literature (Welch 1947 as tabulated on Wikipedia): t = -2.46, p = 0.021
 A1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
@@ -30,10 +30,94 @@ def test_describe_matches_known_values_and_scipy():
 
 
 def test_welch_p_matches_the_textbook_example():
-    assert welch_p(A1, B1) == pytest.approx(0.021, abs=1e-3)
-    assert welch_p(A1, B1) == pytest.approx(sps.ttest_ind(A1, B1, equal_var=False).pvalue, rel=1e-12)
-    assert welch_p([1.0], [2.0, 3.0]) is None  # undefined with one sample
-    assert welch_p([1.0, 1.0], [1.0, 1.0]) is None
+    t = compare_samples(A1, B1, Margin(0.5, relative=False), higher_is_better=True)
+    assert t.welch_p == pytest.approx(0.021, abs=1e-3)
+    assert t.welch_p == pytest.approx(sps.ttest_ind(A1, B1, equal_var=False).pvalue, rel=1e-12)
+    assert compare_samples([1.0], [2.0, 3.0], Margin(0.5, False), True).welch_p is None  # undefined with one sample
+    assert compare_samples([1.0, 1.0], [1.0, 1.0], Margin(0.5, False), True).welch_p is None
+
+
+def test_tost_by_hand():
+    # a = 1, 2, 3 and b = 2, 3, 4: d = 1, both variances 1, se = sqrt(2/3) = 0.8165, Welch df = 4
+    t = compare_samples([1, 2, 3], [2, 3, 4], Margin(2.0, relative=False), higher_is_better=True)
+    assert t.estimate == 1 and t.welch_p == pytest.approx(0.2879, abs=1e-4)  # 2 P(t4 > 1.2247)
+    assert (t.ci_low, t.ci_high) == pytest.approx((1 - 2.2670, 1 + 2.2670), abs=1e-3)  # t4(0.975) = 2.7764
+    # lower test P(t4 > (1 + 2) / se = 3.674) = 0.0107; upper test P(t4 < (1 - 2) / se = -1.2247) = 0.1439
+    assert t.tost_p == pytest.approx(0.1439, abs=1e-4) and t.decision == stats.UNDECIDED
+    wide = compare_samples([1, 2, 3], [2, 3, 4], Margin(5.0, relative=False), higher_is_better=True)
+    assert wide.tost_p == pytest.approx(sps.t.cdf(-4 / np.sqrt(2 / 3), 4)) and wide.decision == stats.EQUIVALENT
+
+
+@pytest.mark.parametrize("margin", [0.005, 0.02, 0.05])
+def test_tost_matches_scipy_one_sided_welch_tests(margin):
+    """TOST = the larger p of two one-sided Welch tests of b against a shifted by -margin and +margin."""
+    a = [0.80, 0.84, 0.78, 0.81]
+    b = [0.81, 0.79, 0.83, 0.80, 0.82]
+    t = compare_samples(a, b, Margin(margin, relative=False), higher_is_better=True)
+    lower = sps.ttest_ind(np.add(b, margin), a, equal_var=False, alternative="greater").pvalue
+    upper = sps.ttest_ind(np.subtract(b, margin), a, equal_var=False, alternative="less").pvalue
+    assert t.tost_p == pytest.approx(max(lower, upper), rel=1e-9)
+    welch = sps.ttest_ind(b, a, equal_var=False)
+    assert t.welch_p == pytest.approx(welch.pvalue, rel=1e-9)
+    assert (t.ci_low, t.ci_high) == pytest.approx(tuple(welch.confidence_interval()), rel=1e-9)
+    assert t.decision == (stats.EQUIVALENT if max(lower, upper) < 0.05 else stats.UNDECIDED)
+
+
+def test_a_relative_margin_tests_the_log_of_the_values():
+    a, b = [0.001, 0.0015, 0.0012], [0.0003, 0.0002, 0.00025]
+    t = compare_samples(a, b, stats.LOSS_MARGIN, higher_is_better=False)
+    on_logs = sps.ttest_ind(np.log(b), np.log(a), equal_var=False)
+    assert t.welch_p == pytest.approx(on_logs.pvalue, rel=1e-9)
+    assert t.estimate == pytest.approx(np.exp(np.log(b).mean() - np.log(a).mean()))  # ratio of geometric means
+    assert (t.ci_low, t.ci_high) == pytest.approx(tuple(np.exp(on_logs.confidence_interval())), rel=1e-9)
+    shifted = sps.ttest_ind(np.log(b) - np.log(1.1), np.log(a), equal_var=False, alternative="less").pvalue
+    assert t.tost_p == pytest.approx(max(shifted, sps.ttest_ind(np.log(b) + np.log(1.1), np.log(a), equal_var=False,
+                                                                alternative="greater").pvalue))
+    assert t.decision == stats.B_BETTER  # lower loss wins
+    assert compare_samples([0.0, 0.1], [0.1, 0.2], stats.LOSS_MARGIN, False).note.startswith("a value <= 0")
+
+
+def test_margins_are_defined_once_per_metric():
+    assert stats.margin_for("accuracy") == stats.margin_for("recall_accuracy") == Margin(0.005, relative=False)
+    assert stats.margin_for("mse") == stats.margin_for("cross_entropy") == Margin(0.10, relative=True)
+    assert stats.margin_for("mse").bound == pytest.approx(np.log(1.1))
+    assert (stats.ACCURACY_MARGIN.describe(), stats.LOSS_MARGIN.describe()) == ("±0.005", "±10% as a ratio")
+
+
+def test_seeds_needed_matches_the_classical_sample_sizes():
+    # two-sample t-test, alpha 0.05 two-sided, 80% power (Cohen 1988; R's pwr.t.test): d = 1 -> 16.7, d = 0.5 -> 63.8
+    assert seeds_needed(1.0, 1.0, margin=0.1) == (17, "Welch")
+    assert seeds_needed(0.5, 1.0, margin=0.1, most=100) == (64, "Welch")
+    assert seeds_needed(0.5, 1.0, margin=0.1) == (None, "Welch")  # beyond the count: "more than 50"
+    # equivalence at a true difference of 0, bounds ±0.5 sd: 2 (z_0.95 + z_0.9)^2 / 0.5^2 = 68.5 by the normal
+    # approximation; the t distribution's heavier tails ask a seed or two more
+    n, by = seeds_needed(0.0, 1.0, margin=0.5, most=100)
+    assert by == "TOST" and 69 <= n <= 71
+    assert seeds_needed(0.9, 1.0, margin=1.0)[1] == "Welch"  # whichever needs fewer: the difference is large
+    assert seeds_needed(0.05, 1.0, margin=3.0)[1] == "TOST"
+
+
+def test_seeds_needed_gives_the_power_it_promises():
+    """Simulated Welch tests at the estimated seeds reject about 80% of the time."""
+    rng = np.random.default_rng(0)
+    n, _ = seeds_needed(1.0, 1.0, margin=0.1)
+    a, b = rng.normal(0, 1, (20_000, n)), rng.normal(1, 1, (20_000, n))
+    power = np.mean(sps.ttest_ind(b, a, axis=1, equal_var=False).pvalue < 0.05)
+    assert 0.78 < power < 0.83
+
+
+def test_one_seed_zero_spread_and_no_finite_value():
+    one = compare_samples([0.8], [0.7, 0.75], Margin(0.005, False), True)
+    assert one.decision == stats.UNDECIDED and one.welch_p is None and one.tost_p is None
+    assert one.estimate == pytest.approx(-0.075) and "no spread to test with" in one.note
+    same = compare_samples([0.8, 0.8, 0.8], [0.8, 0.8, 0.8], Margin(0.005, False), True)
+    assert (same.decision, same.welch_p, same.tost_p, same.estimate) == (stats.EQUIVALENT, None, 0.0, 0.0)
+    apart = compare_samples([0.8, 0.8], [0.7, 0.7], Margin(0.005, False), True)
+    assert (apart.decision, apart.welch_p, apart.tost_p) == (stats.A_BETTER, 0.0, 1.0)
+    close = compare_samples([0.8, 0.8], [0.801, 0.801], Margin(0.005, False), True)
+    assert close.decision == stats.EQUIVALENT
+    none = compare_samples([None, float("nan")], [0.7, 0.8], Margin(0.005, False), True)
+    assert (none.n_a, none.n_b, none.estimate, none.decision) == (0, 2, None, stats.UNDECIDED)
 
 
 RULES = {"adding": ("mse", 0.01, False), "copy": ("recall_accuracy", 0.99, True), "imdb": ("accuracy", 0.85, True)}
@@ -79,13 +163,42 @@ def run_dir(tmp_path):
 
 def test_compare_verdicts(run_dir):
     rows = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "lstm", "gru")}
-    assert rows["adding(T=10)"]["verdict"].startswith("LSTM better, p=")  # lower mse wins
+    assert rows["adding(T=10)"]["verdict"] == ("LSTM better: gru/lstm = 4.59× [3.75, 5.61], Welch p=0.00043, "
+                                              "TOST p=1 (margin ±10% as a ratio), 3 vs 3 seeds")  # lower mse wins
     assert rows["adding(T=10)"]["p_value"] < 0.001
-    assert rows["imdb(max_len=20)"]["verdict"].startswith("no significant difference with 3 seeds")
+    imdb = rows["imdb(max_len=20)"]["verdict"]
+    assert imdb == ("undecided: gru - lstm = +0.00333 [-0.0591, +0.0658], Welch p=0.88, TOST p=0.47 (margin ±0.005), "
+                    "3 vs 3 seeds; more than 50 seeds a side would be needed (nearest: Welch's test finding the difference)")
     flipped = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "gru", "lstm")}
-    assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better")
+    assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better: lstm/gru = 0.218× [0.178, 0.267], Welch p=0.00043")
     text = compare.render(list(rows.values()), "lstm", "gru", run_dir)
     assert "| adding(T=10) | mse ↓ |" in text and "3/3, epoch 3 on average" in text
+    assert "| adding(T=10) | gru/lstm = 4.59× [3.75, 5.61] | 0.00043 | 1 " in text and "| ±10% as a ratio | 3 vs 3 | LSTM better |" in text
+
+
+def test_verdict_wording():
+    def line(lstm, gru, metric="accuracy", higher=True):
+        recs = [fake_record(m, "imdb", "imdb", s, v, metric=metric, higher=higher)
+                for m, values in (("lstm", lstm), ("gru", gru)) for s, v in enumerate(values)]
+        return compare.verdict_lines(compare.compare(recs, "lstm", "gru"))[0]
+
+    assert line([0.9, 0.901, 0.902], [0.7, 0.701, 0.702]) == (
+        "imdb: LSTM better: gru - lstm = -0.2 [-0.202, -0.198], Welch p=1.7e-09, TOST p=1 (margin ±0.005), "
+        "3 vs 3 seeds")
+    assert line([0.9, 0.901, 0.902], [0.9005, 0.9015, 0.9025]).startswith(
+        "imdb: equivalent: gru - lstm = +0.0005 [-0.00177, +0.00277], Welch p=0.57, TOST p=0.0026 (margin ±0.005)")
+    assert line([0.9, 0.9001, 0.9002], [0.9021, 0.9022, 0.9023]).endswith(
+        "3 vs 3 seeds; a real difference, inside the margin")
+    assert line([0.9, 0.9], [0.9, 0.9]).endswith("TOST p=0 (margin ±0.005), 2 vs 2 seeds; identical results")
+    assert line([0.80, 0.84], [0.81, 0.79]).endswith("2 vs 2 seeds; about 21 seeds a side would decide it (Welch's "
+                                                     "test finding the difference, 80% power at the observed "
+                                                     "difference and spread)")
+    assert line([0.80, 0.84], [0.84, 0.80]).endswith(  # no difference at all: only TOST could ever decide
+        "more than 50 seeds a side would be needed (nearest: TOST showing equivalence)")
+    assert line([0.8], [0.8, 0.7]) == ("imdb: undecided: 1 finished seed on one side: no spread to test with; "
+                                       "2 a side at least (lstm: 1, gru: 2)")
+    assert line([0.001, 0.002], [0.001, 0.0015], metric="mse", higher=False).startswith(
+        "imdb: undecided: gru/lstm = 0.866× [0.0966, 7.76], Welch p=0.76, TOST p=0.54 (margin ±10% as a ratio)")
 
 
 def test_higher_is_better_direction():
@@ -94,7 +207,19 @@ def test_higher_is_better_direction():
     (row,) = compare.compare(recs, "lstm", "gru")
     assert row["verdict"].startswith("LSTM better")
     single = compare.compare(recs[:2], "lstm", "gru")[0]
-    assert single["verdict"].startswith("too few seeds to test")
+    assert single["verdict"].startswith("undecided: 1 finished seed on one side")
+
+
+def test_all_diverged_cells_leave_the_verdict_undecided():
+    recs = [fake_record(m, "adding", "adding(T=10)", s, v) for s in range(2)
+            for m, v in (("lstm", None), ("gru", 0.01 * (s + 1)))]
+    for r in recs:
+        r["status"] = "diverged" if r["model"] == "lstm" else r["status"]
+    (row,) = compare.compare(recs, "lstm", "gru")
+    assert row["verdict"] == ("undecided: 0 finished seeds on one side: no spread to test with; 2 a side at least "
+                              "(lstm: 0, gru: 2)")
+    assert "| adding(T=10) | — | n/a | n/a | ±10% as a ratio | 0 vs 2 | undecided |" in compare.render(
+        [row], "lstm", "gru", "run")
 
 
 def test_memory_sweep_and_horizon(run_dir):
@@ -129,7 +254,7 @@ def test_compare_command_prints_and_writes_nothing_by_default(run_dir, capsys):
     before = snapshot(run_dir)
     assert main(["compare", "lstm", "gru", "--run", str(run_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("# lstm vs gru") and "adding(T=10): LSTM better, p=" in out
+    assert out.startswith("# lstm vs gru") and "adding(T=10): LSTM better: gru/lstm = 4.59× [3.75, 5.61]" in out
     assert snapshot(run_dir) == before  # a committed run stays clean
 
 
