@@ -168,12 +168,15 @@ def test_compare_verdicts(run_dir):
     assert rows["adding(T=10)"]["p_value"] < 0.001
     imdb = rows["imdb(max_len=20)"]["verdict"]
     assert imdb == ("undecided: gru - lstm = +0.00333 [-0.0591, +0.0658], Welch p=0.88, TOST p=0.47 (margin ±0.005), "
-                    "3 vs 3 seeds; more than 50 seeds a side would be needed (nearest: Welch's test finding the difference)")
+                    "3 vs 3 seeds; more than 50 seeds a side would be needed (nearest: Welch's test finding the "
+                    "difference)")
     flipped = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "gru", "lstm")}
-    assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better: lstm/gru = 0.218× [0.178, 0.267], Welch p=0.00043")
+    assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better: lstm/gru = 0.218× [0.178, 0.267], "
+                                                         "Welch p=0.00043")
     text = compare.render(list(rows.values()), "lstm", "gru", run_dir)
     assert "| adding(T=10) | mse ↓ |" in text and "3/3, epoch 3 on average" in text
-    assert "| adding(T=10) | gru/lstm = 4.59× [3.75, 5.61] | 0.00043 | 1 " in text and "| ±10% as a ratio | 3 vs 3 | LSTM better |" in text
+    assert "| adding(T=10) | gru/lstm = 4.59× [3.75, 5.61] | 0.00043 | 1 | ±10% as a ratio | 3 vs 3 | LSTM better |" \
+        in text
 
 
 def test_verdict_wording():
@@ -452,3 +455,134 @@ def test_gradient_flow_on_token_inputs():
     task = tasks.create_task("copy", T=4, n_train=16, n_val=8, n_test=8)
     result = measure(task, ["lstm"], {"units": 4, "embedding_dim": 3}, epochs=1, batch=8)
     assert len(result["models"]["lstm"]["init"]["norms"]) == 24  # T + 20 steps
+
+
+# --add-seeds: more seeds on the undecided tasks only, up to a cap, resumable
+
+UNDECIDED_FOREVER = (0.05, 0.5)  # both models alike, seeds a factor 10 apart: neither test decides by 10 seeds
+
+
+def seeded_record(model, label, seed, value, status="completed", metric="mse"):
+    """A record whose config is a real tiny cell, so that --add-seeds can train more of it."""
+    from zoo.bench.matrix import Cell
+
+    task = label.split("(")[0]
+    cell = Cell(model, task, {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}, seed, {"units": 2},
+                {"batch_size": 16, "epochs": 1, "patience": 1}, label, "jax 0.0")
+    kw = dict(metric="cross_entropy", extra_test={"recall_accuracy": 0.1}) if task == "copy" else {}
+    return {**fake_record(model, task, label, seed, value, **kw), "status": status, "config": cell.config(),
+            "config_hash": cell.config_hash, "environment": {"backend": "jax", "jax": "0.0"}}
+
+
+def seeded_run(folder):
+    for seed in (0, 1):
+        store.save_cell(folder, seeded_record("lstm", "adding(T=4)", seed, UNDECIDED_FOREVER[seed]))
+        store.save_cell(folder, seeded_record("gru", "adding(T=4)", seed, UNDECIDED_FOREVER[1 - seed]))
+        store.save_cell(folder, seeded_record("lstm", "copy(T=4)", seed, 0.1 + seed * 1e-4))  # decided: LSTM
+        store.save_cell(folder, seeded_record("gru", "copy(T=4)", seed, 0.3 + seed * 1e-4))
+    store.save_cell(folder, seeded_record("lstm", "adding(T=8)", 0, 0.1))  # one seed a side: no spread yet
+    store.save_cell(folder, seeded_record("gru", "adding(T=8)", 0, 0.3))
+    return folder
+
+
+def fake_train(folder, values, log):
+    """Stands in for the runner: writes each cell's record, the value from `values(cell)`."""
+    def train(cells):
+        log.append(sorted((c.label, c.model, c.seed) for c in cells))
+        for c in cells:
+            value = values(c)
+            status = "failed" if value is None else "completed"
+            store.save_cell(folder, seeded_record(c.model, c.label, c.seed, value, status))
+        return 1 if any(values(c) is None for c in cells) else 0
+    return train
+
+
+def test_add_seeds_only_where_undecided_and_stops_at_the_cap(tmp_path):
+    run = seeded_run(tmp_path)
+    log, lines = [], []
+
+    def values(cell):
+        if cell.label == "adding(T=8)":  # a second seed that decides it: gru 3x worse again
+            return {"lstm": 0.1001, "gru": 0.3001}[cell.model]
+        return UNDECIDED_FOREVER[cell.seed % 2]
+
+    code = auto_seeds.add_seeds(run, "lstm", "gru", 5, fake_train(run, values, log), say=lines.append)
+    assert code == 0
+    # round 1: adding(T=4) jumps to the cap (its estimate is beyond 50 seeds), adding(T=8) gets its second seed
+    assert log == [sorted([("adding(T=4)", m, s) for m in ("lstm", "gru") for s in (2, 3, 4)]
+                          + [("adding(T=8)", "gru", 1), ("adding(T=8)", "lstm", 1)])]
+    assert "round 1: copy(T=4): LSTM better with 2 vs 2 seeds" in lines
+    assert "round 1: adding(T=4): undecided with 2 vs 2 seeds; training 6 cells towards 5 seeds a side" in lines
+    assert "round 2: adding(T=4): undecided at the cap of 5 seeds a side" in lines
+    assert "round 2: adding(T=8): LSTM better with 2 vs 2 seeds" in lines
+    assert not [r for r in store.load_cells(run) if r["label"] == "copy(T=4)" and r["seed"] > 1]
+    log.clear()
+    assert auto_seeds.add_seeds(run, "lstm", "gru", 5, fake_train(run, values, log), say=lines.append) == 0
+    assert log == []  # everything at the cap or decided: nothing trains again
+
+
+def test_add_seeds_counts_failed_seeds_against_the_cap_and_stops_on_ctrl_c(tmp_path):
+    run = seeded_run(tmp_path)
+    log = []
+    fails = fake_train(run, lambda c: None if c.model == "gru" else UNDECIDED_FOREVER[c.seed % 2], log)
+    assert auto_seeds.add_seeds(run, "lstm", "gru", 4, fails, say=lambda line: None) == 1
+    gru = {r["seed"]: r["status"] for r in store.load_cells(run) if r["label"] == "adding(T=4)" and r["model"] == "gru"}
+    assert gru == {0: "completed", 1: "completed", 2: "failed", 3: "failed"}  # 4 tried: the cap
+    assert auto_seeds.add_seeds(seeded_run(tmp_path / "again"), "lstm", "gru", 4, lambda cells: 130,
+                                say=lambda line: None) == 130
+
+
+def test_plan_resumes_an_interrupted_seed_and_never_retrains_a_finished_one(tmp_path):
+    records = store.load_cells(seeded_run(tmp_path))
+    records += [seeded_record("lstm", "adding(T=4)", 2, 0.05),
+                seeded_record("gru", "adding(T=4)", 2, 0.5, "interrupted")]
+    cells, _ = auto_seeds.plan(records, "lstm", "gru", 3)
+    assert sorted((c.label, c.model, c.seed) for c in cells) == [
+        ("adding(T=4)", "gru", 2), ("adding(T=8)", "gru", 1), ("adding(T=8)", "lstm", 1)]
+    (again,) = [c for c in cells if c.label == "adding(T=4)"]
+    assert again.config_hash == seeded_record("gru", "adding(T=4)", 2, 0.5)["config_hash"]  # the same cell
+
+
+def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
+    """End to end on real tiny cells: a run of two seeds, verdicts forced, one round of --add-seeds, a resume."""
+    from zoo.bench import backends
+
+    monkeypatch.setattr(backends, "make_deterministic", lambda: None)  # op determinism stays out of this process
+    run = tmp_path / "run"
+    sets = ["--set", "adding.T=4", "--set", "adding.n_train=32", "--set", "adding.n_val=16", "--set",
+            "adding.n_test=16", "--set", "model.units=2", "--set", "recipe.epochs=1", "--set", "recipe.batch_size=16"]
+    assert main(["run", "--preset", "smoke", "--models", "rnn,gru", "--tasks", "adding", "--seeds", "2", *sets,
+                 "--out", str(run)]) == 0
+    for r in store.load_cells(run):  # undecided whatever a third seed gives
+        r["test_metric"] = UNDECIDED_FOREVER[(r["seed"] + (r["model"] == "gru")) % 2]
+        store.save_cell(run, r)
+    capsys.readouterr()
+    assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert "round 1: adding(T=4): undecided with 2 vs 2 seeds; training 2 cells towards 3 seeds a side" in err
+    assert "round 2: adding(T=4): undecided at the cap of 3 seeds a side" in err
+    assert "adding(T=4): undecided: gru/rnn = " in out and ", 3 vs 3 seeds; " in out
+    seeds = {(r["model"], r["seed"]): r for r in store.load_cells(run)}
+    assert sorted(seeds) == [(m, s) for m in ("gru", "rnn") for s in range(3)]
+    assert seeds[("rnn", 2)]["status"] == "completed" and seeds[("rnn", 2)]["config"]["seed"] == 2
+    assert "| rnn | " in (run / "results.md").read_text()  # the run's tables follow its cells
+
+    rnn_file = store.cells_dir(run) / f"{seeds[('rnn', 2)]['cell_id']}.json"
+    before = rnn_file.read_bytes()
+    store.save_cell(run, {**seeds[("gru", 2)], "status": "interrupted"})
+    assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "gru on adding(T=4) seed 2" in err and "rnn on adding(T=4) seed 2" not in err
+    assert rnn_file.read_bytes() == before
+    assert {r["status"] for r in store.load_cells(run)} == {"completed"}
+
+
+def test_compare_add_seeds_bad_input(run_dir, capsys):
+    def error(*argv) -> str:
+        assert main(["compare", *argv]) == 2
+        return capsys.readouterr().err
+
+    assert "compare --add-seeds trains into the run: name it with --run DIR" in error("lstm", "gru", "--add-seeds")
+    assert "--max-seeds 3: needs --add-seeds" in error("lstm", "gru", "--run", str(run_dir), "--max-seeds", "3")
+    assert "--max-seeds 1: a test needs at least 2 seeds a side" in error(
+        "lstm", "gru", "--run", str(run_dir), "--add-seeds", "--max-seeds", "1")
