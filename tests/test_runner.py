@@ -444,6 +444,14 @@ def test_startup_logs_are_hidden_unless_verbose(monkeypatch):
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
 
 
+def test_training_run_on_jax_prints_no_tensorflow_banner(tmp_path):
+    """keras.utils.set_random_seed loads TensorFlow when installed: its banner broke into a jax run's progress."""
+    proc = cli("run", "--preset", "smoke", "--models", "rnn", "--tasks", "adding", "--out", str(tmp_path / "r"),
+               env={"KERAS_BACKEND": "jax"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "absl" not in proc.stderr and "oneDNN" not in proc.stderr and "cuda" not in proc.stderr, proc.stderr
+
+
 NO_TENSORFLOW = """
 import sys
 from zoo.bench.cli import main

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     args.relaunch = relaunch
-    quiet_startup(getattr(args, "verbose", False))
+    quiet_startup(getattr(args, "verbose", False), trains=args.command in ("run", "bench", "gradients"))
     from zoo.bench.values import UsageError
 
     try:
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def quiet_startup(verbose: bool) -> None:
+def quiet_startup(verbose: bool, trains: bool = False) -> None:
     """Unless -v: hide TensorFlow's and absl's start-up logs (an explicit TF_CPP_MIN_LOG_LEVEL still wins).
 
     TensorFlow >= 2.19 writes its banner (oneDNN, cudart stub) through absl before it reads
@@ -133,8 +133,11 @@ def quiet_startup(verbose: bool) -> None:
     except ImportError:
         pass
     with _stderr_fd_muted():
-        import keras  # noqa: F401
+        import keras
         import tasks  # noqa: F401
+
+        if trains:  # keras.utils.set_random_seed loads TensorFlow whenever it is installed, on any backend
+            keras.utils.set_random_seed(0)
 
 
 @contextlib.contextmanager
