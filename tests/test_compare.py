@@ -1,4 +1,5 @@
 """Statistics, verdicts, memory sweeps, plots and gradient flow."""
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -11,6 +12,8 @@ from scipy import stats as sps
 
 from zoo.bench import compare, plots, report, stats, store, sweep
 from zoo.bench.cli import main
+from zoo.bench.criterion import Criterion
+from zoo.bench.record import Record
 from zoo.bench.stats import describe, welch_p
 
 # Welch's t-test example 1 from the literature (Welch 1947 as tabulated on Wikipedia): t = -2.46, p = 0.021
@@ -44,17 +47,20 @@ def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, 
     task_params = dict(params or {"T": 10, "n_train": 8, "n_val": 8, "n_test": 8})
     if t is not None:
         task_params["T"] = t
-    return {
+    return Record.from_json({
         "cell_id": f"{label}__{model}__seed{seed}", "label": label, "task": task, "model": model, "seed": seed,
-        "status": "completed", "metric": metric, "higher_is_better": higher, "test_metric": value,
-        "test": {metric: value, **(extra_test or {})}, "best_val_metric": value, "baseline": baseline,
+        "status": "completed", "error": None, "wall_seconds": 6.0, "metric": metric, "higher_is_better": higher,
+        "test_metric": value, "test": {metric: value, **(extra_test or {})}, "best_val_metric": value,
+        "baseline": baseline,
         "solved": solved, "solved_criterion": dict(zip(("metric", "threshold", "higher_is_better"), RULES[task])),
         "solved_rule": "{} {} {:g}".format(RULES[task][0], ">=" if RULES[task][2] else "<=", RULES[task][1]),
         "epochs_to_solve": 3 if solved else None, "params": 100,
-        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": throughput, "cudnn": "not eligible",
-        "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
-        "config": {"task_params": task_params}, "config_hash": "x", "environment": {"device": "CPU: test"},
-    }
+        "epochs": 4, "seconds_per_epoch": 1.5, "epoch_seconds": [1.5] * 4, "train_sequences_per_second": throughput,
+        "n_train": 8, "cudnn": "not eligible", "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
+        "config": {"model": model, "task": task, "task_params": task_params, "seed": seed, "hparams": {}, "recipe": {}},
+        "config_hash": "x", "environment": {"python": "3", "keras": "3", "numpy": "2", "backend": "jax",
+                                            "backend_version": "0.1", "device": "CPU: test", "git_commit": None},
+    })
 
 
 @pytest.fixture
@@ -212,14 +218,13 @@ def test_throughput_is_a_whole_number_with_separators(run_dir):
 
 
 def test_solved_criterion_comes_from_the_cell_files(run_dir):
-    records = store.load_cells(run_dir)
-    for r in records:  # a criterion no Task object holds: the record is the only source
-        r["solved_criterion"] = {"metric": "recall_accuracy", "threshold": 0.5, "higher_is_better": True}
+    # a criterion no Task object holds: the record is the only source
+    records = [dataclasses.replace(r, solved_criterion=Criterion("recall_accuracy", 0.5, True))
+               for r in store.load_cells(run_dir)]
     (sw,) = sweep.find_sweeps(records)
     assert (sw.solved.metric, sw.solved.threshold) == ("recall_accuracy", 0.5)
-    old = store.load_cells(run_dir)
-    for r in old:  # cells written before the field: only the rule's text
-        del r["solved_criterion"]
+    # cells written before the field: only the rule's text
+    old = [dataclasses.replace(r, solved_criterion=None) for r in store.load_cells(run_dir)]
     (sw,) = sweep.find_sweeps(old)
     assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
     assert "solved: mse <= 0.01." in report.render_markdown(old, {})

@@ -7,6 +7,10 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoo.bench.record import Record
 
 EXIT_USAGE = 2
 
@@ -316,14 +320,13 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def _check_compared_models(a: str, b: str, run: Path, records: list[dict]) -> None:
+def _check_compared_models(a: str, b: str, run: Path, records: list[Record]) -> None:
     """Two different models, each with finished cells in the run; a typo names the known models."""
     import zoo
-    from zoo.bench import store
     from zoo.bench.matrix import UsageError
     from zoo.bench.ordering import model_key
 
-    has = sorted({r["model"] for r in records if r["status"] in store.DONE}, key=model_key)
+    has = sorted({r.model for r in records if r.done}, key=model_key)
     for name in (a, b):
         if name in has:
             continue
