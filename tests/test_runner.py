@@ -1,5 +1,6 @@
 """The benchmark runner and the `rnn-zoo` command: smoke matrix end to end, resume after SIGKILL,
 divergence, failures, determinism, reporters, precedence of --set, bad input, start-up."""
+import dataclasses
 import io
 import json
 import os
@@ -146,6 +147,11 @@ def tiny_cells(models, recipe=None, hparams=None):
     return build_cells(spec)
 
 
+def unbuildable_cell(model):
+    """A cell whose builder raises in training; build_cells would refuse units=0 up front."""
+    return dataclasses.replace(tiny_cells([model])[0], hparams={"units": 0})
+
+
 def test_diverging_cell_is_marked_and_the_matrix_goes_on(tmp_path):
     cells = tiny_cells(["rnn", "gru"])
     bad = tiny_cells(["lstm"], recipe={"*": dict(epochs=2, batch_size=32, optimizer="sgd", learning_rate=1e30,
@@ -159,7 +165,7 @@ def test_diverging_cell_is_marked_and_the_matrix_goes_on(tmp_path):
 
 
 def test_failing_builder_is_marked_failed_and_the_matrix_goes_on(tmp_path):
-    cells = tiny_cells(["rnn"]) + tiny_cells(["gru"], hparams={"units": 0}) + tiny_cells(["lstm"])
+    cells = tiny_cells(["rnn"]) + [unbuildable_cell("gru")] + tiny_cells(["lstm"])
     code = run(cells, tmp_path)
     assert code == 1
     status = {r.model: r for r in store.load_cells(tmp_path)}
@@ -385,7 +391,7 @@ class Recorder:
 
 
 def test_the_runner_reports_through_the_reporters_it_is_handed(tmp_path):
-    cells = tiny_cells(["rnn"]) + tiny_cells(["gru"], hparams={"units": 0})
+    cells = tiny_cells(["rnn"]) + [unbuildable_cell("gru")]
     recorder = Recorder(tmp_path)
     assert run_matrix(cells, tmp_path, reporters=[recorder]) == 1
     assert recorder.calls == [("start", 2, 0), ("cell_start", "rnn"), ("cell_end", "rnn", "completed", True),

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+import zoo  # noqa: E402
 from zoo.bench import sweep  # noqa: E402
 from zoo.bench.ordering import model_key, natural_key, slug  # noqa: E402
 from zoo.bench.record import Record  # noqa: E402
@@ -21,7 +22,8 @@ SAVE = dict(dpi=110, bbox_inches="tight", metadata={"Software": None})  # no ver
 
 # A model's colour follows from its name alone, so it is the same in every figure: the family
 # (...rnn, ...lstm, ...gru) gives the hue, bidirectional is lighter, deep darker, and any other
-# variant takes one of the family's other tones by a stable hash of the name.
+# variant takes one of the family's other tones by its place among the registered variants of that
+# family (by name, so the colour does not depend on import order; a hash of the name collided).
 FAMILY_TONES = {  # base, bi*, deep_*, then the other variants' tones
     "rnn": ["#1f77b4", "#74add1", "#08306b", "#17becf", "#6a51a3", "#4292c6", "#9ecae1"],
     "lstm": ["#d62728", "#f4a582", "#67000d", "#9467bd", "#e377c2", "#ff7f0e", "#8c564b"],
@@ -36,9 +38,12 @@ def model_color(name: str) -> str:
     if family is None:
         return OTHER_TONES[zlib.crc32(name.encode()) % len(OTHER_TONES)]
     tones, prefix = FAMILY_TONES[family], name[: -len(family)]
-    if prefix in ("", "bi", "deep_"):
-        return tones[("", "bi", "deep_").index(prefix)]
-    return tones[3 + zlib.crc32(name.encode()) % (len(tones) - 3)]
+    plain = ("", "bi", "deep_")
+    if prefix in plain:
+        return tones[plain.index(prefix)]
+    variants = sorted(m for m in zoo.list_models() if m.endswith(family) and m[: -len(family)] not in plain)
+    place = variants.index(name) if name in variants else zlib.crc32(name.encode())
+    return tones[3 + place % (len(tones) - 3)]
 
 
 def _log_scale(metric: str, higher_is_better: bool) -> bool:
