@@ -1,4 +1,5 @@
 """Statistics, verdicts, memory sweeps, plots and gradient flow."""
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -11,6 +12,8 @@ from scipy import stats as sps
 
 from zoo.bench import auto_seeds, compare, plots, report, stats, store, sweep
 from zoo.bench.cli import main
+from zoo.bench.criterion import Criterion
+from zoo.bench.record import Record
 from zoo.bench.stats import Margin, compare_samples, describe, seeds_needed
 
 # Welch's t-test example 1 from the literature (Welch 1947 as tabulated on Wikipedia): t = -2.46, p = 0.021
@@ -128,17 +131,20 @@ def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, 
     task_params = dict(params or {"T": 10, "n_train": 8, "n_val": 8, "n_test": 8})
     if t is not None:
         task_params["T"] = t
-    return {
+    return Record.from_json({
         "cell_id": f"{label}__{model}__seed{seed}", "label": label, "task": task, "model": model, "seed": seed,
-        "status": "completed", "metric": metric, "higher_is_better": higher, "test_metric": value,
-        "test": {metric: value, **(extra_test or {})}, "best_val_metric": value, "baseline": baseline,
+        "status": "completed", "error": None, "wall_seconds": 6.0, "metric": metric, "higher_is_better": higher,
+        "test_metric": value, "test": {metric: value, **(extra_test or {})}, "best_val_metric": value,
+        "baseline": baseline,
         "solved": solved, "solved_criterion": dict(zip(("metric", "threshold", "higher_is_better"), RULES[task])),
         "solved_rule": "{} {} {:g}".format(RULES[task][0], ">=" if RULES[task][2] else "<=", RULES[task][1]),
         "epochs_to_solve": 3 if solved else None, "params": 100,
-        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": throughput, "cudnn": "not eligible",
-        "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
-        "config": {"task_params": task_params}, "config_hash": "x", "environment": {"device": "CPU: test"},
-    }
+        "epochs": 4, "seconds_per_epoch": 1.5, "epoch_seconds": [1.5] * 4, "train_sequences_per_second": throughput,
+        "n_train": 8, "cudnn": "not eligible", "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
+        "config": {"model": model, "task": task, "task_params": task_params, "seed": seed, "hparams": {}, "recipe": {}},
+        "config_hash": "x", "environment": {"python": "3", "keras": "3", "numpy": "2", "backend": "jax",
+                                            "backend_version": "0.1", "device": "CPU: test", "git_commit": None},
+    })
 
 
 @pytest.fixture
@@ -216,8 +222,7 @@ def test_higher_is_better_direction():
 def test_all_diverged_cells_leave_the_verdict_undecided():
     recs = [fake_record(m, "adding", "adding(T=10)", s, v) for s in range(2)
             for m, v in (("lstm", None), ("gru", 0.01 * (s + 1)))]
-    for r in recs:
-        r["status"] = "diverged" if r["model"] == "lstm" else r["status"]
+    recs = [dataclasses.replace(r, status="diverged") if r.model == "lstm" else r for r in recs]
     (row,) = compare.compare(recs, "lstm", "gru")
     assert row["verdict"] == ("undecided: 0 finished seeds on one side: no spread to test with; 2 a side at least "
                               "(lstm: 0, gru: 2)")
@@ -340,14 +345,13 @@ def test_throughput_is_a_whole_number_with_separators(run_dir):
 
 
 def test_solved_criterion_comes_from_the_cell_files(run_dir):
-    records = store.load_cells(run_dir)
-    for r in records:  # a criterion no Task object holds: the record is the only source
-        r["solved_criterion"] = {"metric": "recall_accuracy", "threshold": 0.5, "higher_is_better": True}
+    # a criterion no Task object holds: the record is the only source
+    records = [dataclasses.replace(r, solved_criterion=Criterion("recall_accuracy", 0.5, True))
+               for r in store.load_cells(run_dir)]
     (sw,) = sweep.find_sweeps(records)
     assert (sw.solved.metric, sw.solved.threshold) == ("recall_accuracy", 0.5)
-    old = store.load_cells(run_dir)
-    for r in old:  # cells written before the field: only the rule's text
-        del r["solved_criterion"]
+    # cells written before the field: only the rule's text
+    old = [dataclasses.replace(r, solved_criterion=None) for r in store.load_cells(run_dir)]
     (sw,) = sweep.find_sweeps(old)
     assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
     assert "solved: mse <= 0.01." in report.render_markdown(old, {})
@@ -462,7 +466,7 @@ def test_gradient_flow_on_token_inputs():
 UNDECIDED_FOREVER = (0.05, 0.5)  # both models alike, seeds a factor 10 apart: neither test decides by 10 seeds
 
 
-def seeded_record(model, label, seed, value, status="completed", metric="mse"):
+def seeded_record(model, label, seed, value, status="completed"):
     """A record whose config is a real tiny cell, so that --add-seeds can train more of it."""
     from zoo.bench.matrix import Cell
 
@@ -470,8 +474,15 @@ def seeded_record(model, label, seed, value, status="completed", metric="mse"):
     cell = Cell(model, task, {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}, seed, {"units": 2},
                 {"batch_size": 16, "epochs": 1, "patience": 1}, label, "jax 0.0")
     kw = dict(metric="cross_entropy", extra_test={"recall_accuracy": 0.1}) if task == "copy" else {}
-    return {**fake_record(model, task, label, seed, value, **kw), "status": status, "config": cell.config(),
-            "config_hash": cell.config_hash, "environment": {"backend": "jax", "jax": "0.0"}}
+    data = {**fake_record(model, task, label, seed, value, **kw).to_json(), "cell_id": cell.cell_id,
+            "config": cell.config(), "config_hash": cell.config_hash, "status": status}
+    return Record.from_json(data if status in store.DONE else unscored(data, status))
+
+
+def unscored(data: dict, status: str) -> dict:
+    """A failed or interrupted trial's record: its identity, no scores."""
+    keys = ("cell_id", "label", "model", "task", "seed", "config", "config_hash", "environment", "wall_seconds")
+    return {**{k: data[k] for k in keys}, "status": status, "error": f"{status} in a test"}
 
 
 def seeded_run(folder):
@@ -515,7 +526,7 @@ def test_add_seeds_only_where_undecided_and_stops_at_the_cap(tmp_path):
     assert "round 1: adding(T=4): undecided with 2 vs 2 seeds; training 6 cells towards 5 seeds a side" in lines
     assert "round 2: adding(T=4): undecided at the cap of 5 seeds a side" in lines
     assert "round 2: adding(T=8): LSTM better with 2 vs 2 seeds" in lines
-    assert not [r for r in store.load_cells(run) if r["label"] == "copy(T=4)" and r["seed"] > 1]
+    assert not [r for r in store.load_cells(run) if r.label == "copy(T=4)" and r.seed > 1]
     log.clear()
     assert auto_seeds.add_seeds(run, "lstm", "gru", 5, fake_train(run, values, log), say=lines.append) == 0
     assert log == []  # everything at the cap or decided: nothing trains again
@@ -526,7 +537,7 @@ def test_add_seeds_counts_failed_seeds_against_the_cap_and_stops_on_ctrl_c(tmp_p
     log = []
     fails = fake_train(run, lambda c: None if c.model == "gru" else UNDECIDED_FOREVER[c.seed % 2], log)
     assert auto_seeds.add_seeds(run, "lstm", "gru", 4, fails, say=lambda line: None) == 1
-    gru = {r["seed"]: r["status"] for r in store.load_cells(run) if r["label"] == "adding(T=4)" and r["model"] == "gru"}
+    gru = {r.seed: r.status for r in store.load_cells(run) if r.label == "adding(T=4)" and r.model == "gru"}
     assert gru == {0: "completed", 1: "completed", 2: "failed", 3: "failed"}  # 4 tried: the cap
     assert auto_seeds.add_seeds(seeded_run(tmp_path / "again"), "lstm", "gru", 4, lambda cells: 130,
                                 say=lambda line: None) == 130
@@ -540,7 +551,7 @@ def test_plan_resumes_an_interrupted_seed_and_never_retrains_a_finished_one(tmp_
     assert sorted((c.label, c.model, c.seed) for c in cells) == [
         ("adding(T=4)", "gru", 2), ("adding(T=8)", "gru", 1), ("adding(T=8)", "lstm", 1)]
     (again,) = [c for c in cells if c.label == "adding(T=4)"]
-    assert again.config_hash == seeded_record("gru", "adding(T=4)", 2, 0.5)["config_hash"]  # the same cell
+    assert again.config_hash == seeded_record("gru", "adding(T=4)", 2, 0.5).config_hash  # the same cell
 
 
 def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
@@ -554,27 +565,26 @@ def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
     assert main(["run", "--preset", "smoke", "--models", "rnn,gru", "--tasks", "adding", "--seeds", "2", *sets,
                  "--out", str(run)]) == 0
     for r in store.load_cells(run):  # undecided whatever a third seed gives
-        r["test_metric"] = UNDECIDED_FOREVER[(r["seed"] + (r["model"] == "gru")) % 2]
-        store.save_cell(run, r)
+        store.save_cell(run, dataclasses.replace(r, test_metric=UNDECIDED_FOREVER[(r.seed + (r.model == "gru")) % 2]))
     capsys.readouterr()
     assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3"]) == 0
     out, err = capsys.readouterr()
     assert "round 1: adding(T=4): undecided with 2 vs 2 seeds; training 2 cells towards 3 seeds a side" in err
     assert "round 2: adding(T=4): undecided at the cap of 3 seeds a side" in err
     assert "adding(T=4): undecided: gru/rnn = " in out and ", 3 vs 3 seeds; " in out
-    seeds = {(r["model"], r["seed"]): r for r in store.load_cells(run)}
+    seeds = {(r.model, r.seed): r for r in store.load_cells(run)}
     assert sorted(seeds) == [(m, s) for m in ("gru", "rnn") for s in range(3)]
-    assert seeds[("rnn", 2)]["status"] == "completed" and seeds[("rnn", 2)]["config"]["seed"] == 2
+    assert seeds[("rnn", 2)].status == "completed" and seeds[("rnn", 2)].config.seed == 2
     assert "| rnn | " in (run / "results.md").read_text()  # the run's tables follow its cells
 
-    rnn_file = store.cells_dir(run) / f"{seeds[('rnn', 2)]['cell_id']}.json"
+    rnn_file = store.cells_dir(run) / f"{seeds[('rnn', 2)].cell_id}.json"
     before = rnn_file.read_bytes()
-    store.save_cell(run, {**seeds[("gru", 2)], "status": "interrupted"})
+    store.save_cell(run, Record.from_json(unscored(seeds[("gru", 2)].to_json(), "interrupted")))
     assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3"]) == 0
     err = capsys.readouterr().err
     assert "gru on adding(T=4) seed 2" in err and "rnn on adding(T=4) seed 2" not in err
     assert rnn_file.read_bytes() == before
-    assert {r["status"] for r in store.load_cells(run)} == {"completed"}
+    assert {r.status for r in store.load_cells(run)} == {"completed"}
 
 
 def test_compare_add_seeds_bad_input(run_dir, capsys):

@@ -14,31 +14,31 @@ from typing import Callable
 
 from zoo.bench import compare, store
 from zoo.bench.matrix import Cell
+from zoo.bench.record import Record
 from zoo.bench.stats import UNDECIDED
 from zoo.bench.values import UsageError
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 DEFAULT_MAX_SEEDS = 10
-TRIED = (*store.DONE, "failed")  # a seed counted against the cap; an interrupted cell is trained again
 
 
-def backend_of(records: list[dict]) -> str:
+def backend_of(records: list[Record]) -> str:
     """The one backend ('jax 0.10.2') the records ran on; cells written before backends were recorded in the
-    config give it through their environment."""
+    config give it through their environment (which then held TensorFlow's version)."""
     found = set()
     for r in records:
-        env = r.get("environment", {})
-        found.add(r.get("config", {}).get("backend") or f"{env.get('backend')} {env.get(env.get('backend'))}")
+        env = r.environment
+        found.add(r.config.backend or f"{env.backend} {env.backend_version or env.tensorflow}")
     if len(found) != 1:
         raise UsageError(f"--add-seeds: the cells ran on {len(found)} backends ({', '.join(sorted(found))}); "
                          f"a run keeps one")
     return found.pop()
 
 
-def plan(records: list[dict], a: str, b: str, max_seeds: int) -> tuple[list[Cell], list[str]]:
+def plan(records: list[Record], a: str, b: str, max_seeds: int) -> tuple[list[Cell], list[str]]:
     """The cells of the next round and one line per task on what happens to it."""
     cells, lines = [], []
-    ours = [r for r in records if r["model"] in (a, b)]
+    ours = [r for r in records if r.model in (a, b)]
     backend = backend_of(ours) if ours else ""
     for row in compare.compare(records, a, b):
         t = row["test"]
@@ -54,8 +54,8 @@ def plan(records: list[dict], a: str, b: str, max_seeds: int) -> tuple[list[Cell
         target = min(max_seeds, max(have + 1, wanted))
         new = []
         for model, n in ((a, t.n_a), (b, t.n_b)):
-            mine = [r for r in ours if r["label"] == label and r["model"] == model]
-            tried = {r["seed"] for r in mine if r["status"] in TRIED}
+            mine = [r for r in ours if r.label == label and r.model == model]
+            tried = {r.seed for r in mine if not r.interrupted}  # counted against the cap, failed ones too
             room = min(target - n, max_seeds - len(tried))
             seeds = (s for s in itertools.count() if s not in tried)
             new += [_cell(mine[0], seed, backend) for seed in itertools.islice(seeds, max(room, 0))]
@@ -68,9 +68,9 @@ def plan(records: list[dict], a: str, b: str, max_seeds: int) -> tuple[list[Cell
     return cells, lines
 
 
-def _cell(template: dict, seed: int, backend: str) -> Cell:
-    c = template["config"]
-    return Cell(c["model"], c["task"], c["task_params"], seed, c["hparams"], c["recipe"], template["label"], backend)
+def _cell(template: Record, seed: int, backend: str) -> Cell:
+    c = template.config
+    return Cell(c.model, c.task, c.task_params, seed, c.hparams, c.recipe, template.label, backend)
 
 
 def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[Cell]], int],
@@ -99,7 +99,7 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None) 
 
     from zoo.bench import backends
 
-    name, _, version = backend_of([r for r in store.load_cells(out) if r["model"] in (a, b)]).partition(" ")
+    name, _, version = backend_of([r for r in store.load_cells(out) if r.model in (a, b)]).partition(" ")
     backends.activate(name, relaunch)
     if backends.version(name) != version:
         raise UsageError(f"--add-seeds: {out} ran on {name} {version}, this machine has {name} "

@@ -7,6 +7,10 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoo.bench.record import Record
 
 EXIT_USAGE = 2
 
@@ -96,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     args.relaunch = relaunch
-    quiet_startup(getattr(args, "verbose", False))
+    trains = args.command in ("run", "bench", "gradients") or getattr(args, "add_seeds", False)
+    quiet_startup(getattr(args, "verbose", False), trains=trains)
     from zoo.bench.values import UsageError
 
     try:
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def quiet_startup(verbose: bool) -> None:
+def quiet_startup(verbose: bool, trains: bool = False) -> None:
     """Unless -v: hide TensorFlow's and absl's start-up logs (an explicit TF_CPP_MIN_LOG_LEVEL still wins).
 
     TensorFlow >= 2.19 writes its banner (oneDNN, cudart stub) through absl before it reads
@@ -138,8 +143,11 @@ def quiet_startup(verbose: bool) -> None:
     except ImportError:
         pass
     with _stderr_fd_muted():
-        import keras  # noqa: F401
+        import keras
         import tasks  # noqa: F401
+
+        if trains:  # keras.utils.set_random_seed loads TensorFlow whenever it is installed, on any backend
+            keras.utils.set_random_seed(0)
 
 
 @contextlib.contextmanager
@@ -334,14 +342,13 @@ def cmd_compare(args) -> int:
     return code
 
 
-def _check_compared_models(a: str, b: str, run: Path, records: list[dict]) -> None:
+def _check_compared_models(a: str, b: str, run: Path, records: list[Record]) -> None:
     """Two different models, each with finished cells in the run; a typo names the known models."""
     import zoo
-    from zoo.bench import store
     from zoo.bench.matrix import UsageError
     from zoo.bench.ordering import model_key
 
-    has = sorted({r["model"] for r in records if r["status"] in store.DONE}, key=model_key)
+    has = sorted({r.model for r in records if r.done}, key=model_key)
     for name in (a, b):
         if name in has:
             continue

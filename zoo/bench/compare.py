@@ -5,35 +5,34 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import store
-from zoo.bench.report import count, natural_key
 from zoo.bench import stats
+from zoo.bench.record import Record
+from zoo.bench.report import count, natural_key
 from zoo.bench.stats import ALPHA, Comparison, Sample, describe, metric_bounds
 
 
-def compare(records: list[dict], a: str, b: str) -> list[dict]:
+def compare(records: list[Record], a: str, b: str) -> list[dict]:
     """One row per task instance that both models ran: statistics, costs and a verdict."""
     rows = []
-    for label in sorted({r["label"] for r in records}, key=natural_key):
-        runs = {m: [r for r in records if r["label"] == label and r["model"] == m and r["status"] in store.DONE]
-                for m in (a, b)}
+    for label in sorted({r.label for r in records}, key=natural_key):
+        runs = {m: [r for r in records if r.label == label and r.model == m and r.done] for m in (a, b)}
         if not runs[a] or not runs[b]:
             continue
         head = runs[a][0]
-        values = {m: [r.get("test_metric") for r in runs[m]] for m in (a, b)}
-        bounds = metric_bounds(head["metric"], head["higher_is_better"])
-        test = stats.compare_samples(values[a], values[b], stats.margin_for(head["metric"]), head["higher_is_better"])
-        row = {"label": label, "metric": head["metric"], "higher_is_better": head["higher_is_better"],
-               "baseline": head.get("baseline"), "test": test, "p_value": test.welch_p}
+        values = {m: [r.test_metric for r in runs[m]] for m in (a, b)}
+        bounds = metric_bounds(head.metric, head.higher_is_better)
+        test = stats.compare_samples(values[a], values[b], stats.margin_for(head.metric), head.higher_is_better)
+        row = {"label": label, "metric": head.metric, "higher_is_better": head.higher_is_better,
+               "baseline": head.baseline, "test": test, "p_value": test.welch_p}
         for m in (a, b):
-            solved = [r for r in runs[m] if r.get("solved")]
-            throughput = [r["train_sequences_per_second"] for r in runs[m] if r.get("train_sequences_per_second")]
+            solved = [r for r in runs[m] if r.solved]
+            throughput = [r.train_sequences_per_second for r in runs[m] if r.train_sequences_per_second]
             row[m] = {"stats": describe(values[m], bounds=bounds), "values": values[m],
-                      "params": runs[m][0].get("params"),
-                      "seconds_per_epoch": float(np.mean([r["seconds_per_epoch"] for r in runs[m]])),
+                      "params": runs[m][0].params,
+                      "seconds_per_epoch": float(np.mean([r.seconds_per_epoch for r in runs[m]])),
                       "sequences_per_second": float(np.mean(throughput)) if throughput else None,
                       "solved": len(solved), "runs": len(runs[m]),
-                      "epochs_to_solve": [r.get("epochs_to_solve") for r in runs[m] if r.get("epochs_to_solve")]}
+                      "epochs_to_solve": [r.epochs_to_solve for r in runs[m] if r.epochs_to_solve]}
         row["verdict"] = verdict(row, a, b)
         rows.append(row)
     return rows
