@@ -96,7 +96,7 @@ def test_cells_claimed_by_a_live_run_are_left_to_it_and_reported(tmp_path):
     claim = write_claim(tmp_path, cells[1].cell_id, "elsewhere", 4242)
     stream = io.StringIO()
     assert run(cells, tmp_path, stream=stream) == 0
-    assert [r["model"] for r in store.load_cells(tmp_path)] == ["rnn"]
+    assert [r.model for r in store.load_cells(tmp_path)] == ["rnn"]
     lines = stream.getvalue().splitlines()
     assert re.fullmatch(r"\[2/2 \| .*\] gru on adding\(T=6\) seed 0: skipped, in progress in another run "
                         r"\(host elsewhere, pid 4242, since 2026-01-01 00:00:00\)", lines[-2]), lines
@@ -104,7 +104,7 @@ def test_cells_claimed_by_a_live_run_are_left_to_it_and_reported(tmp_path):
     assert claim.exists()  # not ours to remove
     write_claim(tmp_path, cells[1].cell_id, "elsewhere", 4242, age=store.STALE_SECONDS + 1)
     assert run(cells, tmp_path) == 0
-    assert sorted(r["model"] for r in store.load_cells(tmp_path)) == ["gru", "rnn"]
+    assert sorted(r.model for r in store.load_cells(tmp_path)) == ["gru", "rnn"]
     assert not claim.exists()
 
 
@@ -124,7 +124,7 @@ def test_two_runs_on_one_folder_train_each_cell_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], errs
     trained = [re.findall(r"\] (\w+) on adding\(T=6\) seed 0 \.\.\.$", err, re.MULTILINE) for err in errs]
     assert sorted(trained[0] + trained[1]) == sorted(["rnn", "gru", "lstm", "cifg_lstm", "mingru", "birnn"]), errs
-    assert {r["status"] for r in store.load_cells(out)} == {"completed"} and len(store.load_cells(out)) == 6
+    assert {r.status for r in store.load_cells(out)} == {"completed"} and len(store.load_cells(out)) == 6
     assert all("skipped" in err for err, mine in zip(errs, trained) if len(mine) < 6)
 
 
@@ -145,7 +145,7 @@ def test_a_corrupt_cell_file_is_moved_aside_reported_and_its_cell_rerun(tmp_path
     assert err[0].endswith("; its cell runs again")
     assert (path.parent / f"{path.name}.corrupt").read_text() == broken  # kept, not deleted
     assert json.loads(path.read_text())["status"] == "completed"
-    assert [r["model"] for r in store.load_cells(tmp_path)] == ["gru", "rnn"]
+    assert [r.model for r in store.load_cells(tmp_path)] == ["gru", "rnn"]
 
 
 def test_a_temporary_file_of_a_live_writer_is_kept(tmp_path):
@@ -186,8 +186,8 @@ def test_sigterm_marks_the_running_cell_interrupted_writes_tables_and_exits_143(
     finally:
         proc.kill()
     assert proc.returncode == 143, err[-2000:]
-    assert [r["status"] for r in store.load_cells(out)] == ["interrupted"]
-    assert store.load_cells(out)[0]["error"] == "SIGTERM"
+    assert [r.status for r in store.load_cells(out)] == ["interrupted"]
+    assert store.load_cells(out)[0].error == "SIGTERM"
     assert "interrupted" in (out / "results.md").read_text() and "resume" in err
     assert not (out / "claims").exists()
 
@@ -207,7 +207,7 @@ def test_ctrl_c_with_jobs_2_marks_both_running_cells_interrupted(tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 130, err[-2000:]
-    assert sorted((r["model"], r["status"]) for r in store.load_cells(out)) == [
+    assert sorted((r.model, r.status) for r in store.load_cells(out)) == [
         ("lstm", "interrupted"), ("rnn", "interrupted")]
     assert "Traceback" not in err, err[-2000:]
     time.sleep(1)
@@ -244,7 +244,7 @@ def test_a_killed_worker_process_is_replaced_and_its_cell_retried(tmp_path, capf
     thread.join()
     assert len(killed) == 1
     (record,) = store.load_cells(tmp_path)
-    assert record["status"] == "completed"
+    assert record.status == "completed"
     assert "died (exit code -9); training it again (retry 1 of 2)" in capfd.readouterr().err
 
 
@@ -254,9 +254,9 @@ def test_a_cell_whose_worker_always_dies_is_recorded_failed(tmp_path):
     assert run(cells, tmp_path, executor=workers.ProcessExecutor(1)) == 1
     thread.join()
     (record,) = store.load_cells(tmp_path)
-    assert record["status"] == "failed"
-    assert record["error"].startswith(f"WorkerDied: the worker process training {cells[0].cell_id} died (exit code -9)")
-    assert record["error"].endswith(f"on all {workers.RETRIES + 1} attempts")
+    assert record.status == "failed"
+    assert record.error.startswith(f"WorkerDied: the worker process training {cells[0].cell_id} died (exit code -9)")
+    assert record.error.endswith(f"on all {workers.RETRIES + 1} attempts")
 
 
 def test_a_worker_gets_its_share_of_threads(monkeypatch):
@@ -347,9 +347,9 @@ def test_ray_gives_the_serial_results_and_retries_a_killed_worker(local_ray, tmp
     thread.join()
     assert len(killed) == 1
     serial, on_ray = store.load_cells(tmp_path / "serial"), store.load_cells(tmp_path / "ray")
-    assert [r["status"] for r in on_ray] == ["completed", "completed"]
+    assert [r.status for r in on_ray] == ["completed", "completed"]
     for a, b in zip(serial, on_ray):
-        assert (a["cell_id"], a["test"], a["history"]) == (b["cell_id"], b["test"], b["history"])
+        assert (a.cell_id, a.test, a.history) == (b.cell_id, b.test, b.history)
     assert local_ray.is_initialized()  # the executor leaves a Ray it did not start
 
 
@@ -362,7 +362,7 @@ def test_ray_records_a_cell_failed_once_its_retries_are_spent(local_ray, tmp_pat
     assert run(tiny_cells(["gru"]), tmp_path, executor=RayExecutor(cpus=1)) == 1
     thread.join()
     (record,) = store.load_cells(tmp_path)
-    assert record["status"] == "failed" and "Worker" in record["error"], record["error"]
+    assert record.status == "failed" and "Worker" in record.error, record.error
 
 
 def free_port() -> int:
@@ -401,7 +401,7 @@ def test_ray_cluster_of_two_nodes_and_a_killed_driver_resumed(tmp_path):
         assert f"resuming: {len(finished)} of 4 cells already finished" in resumed.stderr
         after = {p.name: p.read_text() for p in store.cells_dir(out).glob("*.json")}
         assert len(after) == 4 and all(after[name] == text for name, text in finished.items())
-        assert {r["status"] for r in store.load_cells(out)} == {"completed"}
+        assert {r.status for r in store.load_cells(out)} == {"completed"}
         status = subprocess.run([ray, "status", f"--address=127.0.0.1:{port}"], capture_output=True, text=True,
                                 timeout=60, env=env).stdout
         assert len(re.findall(r"^ 1 node_", status, re.MULTILINE)) == 2 and "/2.0 CPU" in status, status
@@ -422,6 +422,7 @@ def test_a_dead_runs_claim_on_a_finished_cell_is_swept_at_the_end(tmp_path):
 def test_progress_with_cells_in_flight_prints_one_line_per_cell_and_an_eta_over_them(monkeypatch):
     """Four 10-second cells two at a time take 20 s: after the first ends, 10 s are left (not 30)."""
     from zoo.bench import reporters
+    from zoo.bench.train import base_record
 
     now = [0.0]
     monkeypatch.setattr(reporters.time, "perf_counter", lambda: now[0])
@@ -434,9 +435,8 @@ def test_progress_with_cells_in_flight_prints_one_line_per_cell_and_an_eta_over_
     now[0] = 10.0
 
     def end(cell):
-        progress.on_cell_end({"cell_id": cell.cell_id, "model": cell.model, "label": cell.label, "seed": 0,
-                              "status": "completed", "metric": "mse", "test_metric": 0.5, "baseline": 0.1667,
-                              "epochs": 2, "wall_seconds": 9.5})
+        progress.on_cell_end(base_record(cell, "completed", error=None, wall_seconds=9.5, metric="mse",
+                                         test_metric=0.5, baseline=0.1667, epochs=2))
 
     end(cells[0])
     progress.on_cell_start(cells[2])

@@ -14,6 +14,8 @@ from typing import Callable
 
 from zoo.bench import workers
 from zoo.bench.matrix import Cell
+from zoo.bench.record import Record
+from zoo.bench.train import base_record
 from zoo.bench.values import UsageError
 
 INSTALL = "pip install -e '.[ray]'"
@@ -21,7 +23,7 @@ ADDRESS = re.compile(r"auto|(ray://)?[A-Za-z0-9.\-\[\]:]+:\d+")
 _data = workers.DataCache()  # per Ray worker process: consecutive cells of one task instance share it
 
 
-def _train(cell: Cell, settings: workers.Settings) -> dict:
+def _train(cell: Cell, settings: workers.Settings) -> Record:
     """The Ray task: runs in a worker process whose environment (backend, threads) came with the job."""
     workers.setup_worker()
     return workers.train_one(cell, settings, _data)
@@ -103,7 +105,7 @@ class RayExecutor:
     def submit(self, cell: Cell) -> None:
         self._refs[self._remote.remote(cell, self._settings)] = (cell, time.perf_counter())
 
-    def wait(self, timeout: float) -> list[dict]:
+    def wait(self, timeout: float) -> list[Record]:
         import ray
 
         if not self._refs:
@@ -116,8 +118,8 @@ class RayExecutor:
                 records.append(ray.get(ref))
             except ray.exceptions.RayError as err:  # its worker died RETRIES + 1 times, or the node is gone
                 error = f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
-                records.append(workers.outcome_record(cell, "failed", error, time.perf_counter() - start,
-                                                      str(err)))
+                records.append(base_record(cell, "failed", error=error, traceback=str(err),
+                                           wall_seconds=time.perf_counter() - start))
         return records
 
     def close(self) -> None:

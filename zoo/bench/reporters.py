@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from zoo.bench import report, store
+from zoo.bench import report
 from zoo.bench.matrix import Cell
+from zoo.bench.record import Record
 
 
 class TablesReporter:
@@ -23,7 +24,7 @@ class TablesReporter:
     def on_cell_start(self, cell: Cell) -> None:
         pass
 
-    def on_cell_end(self, record: dict) -> None:
+    def on_cell_end(self, record: Record) -> None:
         self.paths = report.write_tables(self.out)
 
     def on_cell_skipped(self, cell: Cell, reason: str, in_progress: bool) -> None:
@@ -79,21 +80,21 @@ class Progress:
         if not self.concurrent:
             self._print(f"{self._position(self.done + 1)} {_name(cell.model, cell.label, cell.seed)} ...")
 
-    def on_cell_end(self, record: dict) -> None:
-        started = self.running.pop(record.get("cell_id"), None)
+    def on_cell_end(self, record: Record) -> None:
+        started = self.running.pop(record.cell_id, None)
         if started is not None:
             self.cell_seconds.append(time.perf_counter() - started)
         self.done += 1
-        if record["status"] in store.DONE:
-            outcome = (f"{record['metric']} {_fmt(record['test_metric'])} (baseline {_fmt(record['baseline'])}), "
-                       f"{record['epochs']} epochs, {record['wall_seconds']:.1f}s")
+        if record.done:
+            outcome = (f"{record.metric} {_fmt(record.test_metric)} (baseline {_fmt(record.baseline)}), "
+                       f"{record.epochs} epochs, {record.wall_seconds:.1f}s")
         else:
-            outcome = (record.get("error") or "").splitlines()[0][:200]
+            outcome = (record.error_line or "")[:200]
         if self.concurrent:
-            name = _name(record["model"], record["label"], record["seed"])
-            self._print(f"{self._position(self.done)} {name}: {record['status']}: {outcome}")
+            name = _name(record.model, record.label, record.seed)
+            self._print(f"{self._position(self.done)} {name}: {record.status}: {outcome}")
         else:
-            self._print(f"    {record['status']}: {outcome}")
+            self._print(f"    {record.status}: {outcome}")
 
     def on_cell_skipped(self, cell: Cell, reason: str, in_progress: bool) -> None:
         self.done += 1

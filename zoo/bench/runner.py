@@ -16,7 +16,9 @@ from typing import Callable, Protocol, Sequence
 from zoo.bench import store
 from zoo.bench.claims import Claims
 from zoo.bench.matrix import Cell
-from zoo.bench.workers import DataCache, Settings, outcome_record, train_one
+from zoo.bench.record import Record
+from zoo.bench.train import base_record
+from zoo.bench.workers import DataCache, Settings, train_one
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number, as a shell reports it
@@ -32,7 +34,7 @@ class Executor(Protocol):
 
     def submit(self, cell: Cell) -> None: ...
 
-    def wait(self, timeout: float) -> list[dict]: ...  # records of the cells finished meanwhile
+    def wait(self, timeout: float) -> list[Record]: ...  # records of the cells finished meanwhile
 
     def close(self) -> None: ...  # cells still training are abandoned (the runner has recorded them)
 
@@ -44,7 +46,7 @@ class Reporter(Protocol):
 
     def on_cell_start(self, cell: Cell) -> None: ...
 
-    def on_cell_end(self, record: dict) -> None: ...  # the record is on disk already
+    def on_cell_end(self, record: Record) -> None: ...  # the record is on disk already
 
     # a cell this run leaves alone: `in_progress` in another run (its claim is live), or finished by one meanwhile
     def on_cell_skipped(self, cell: Cell, reason: str, in_progress: bool) -> None: ...
@@ -70,7 +72,7 @@ class SerialExecutor:
     def submit(self, cell: Cell) -> None:
         self._cell = cell
 
-    def wait(self, timeout: float) -> list[dict]:
+    def wait(self, timeout: float) -> list[Record]:
         cell, self._cell = self._cell, None
         return [train_one(cell, self._settings, self._data, self._stop_requested)] if cell else []
 
@@ -159,16 +161,17 @@ def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (),
                     second_pass = True
                     continue
                 for record in executor.wait(timeout=1.0):
-                    cell, _ = running.pop(record["cell_id"])
+                    cell, _ = running.pop(record.cell_id)
                     store.save_cell(out, record)  # on disk before anyone hears of it
                     claims.release(cell.cell_id)
-                    failed += record["status"] == "failed"
+                    failed += record.failed
                     for r in reporters:
                         r.on_cell_end(record)
         except KeyboardInterrupt:
             why = "SIGTERM" if signals.signum == signal.SIGTERM else "KeyboardInterrupt"
             for cell, start in running.values():
-                store.save_cell(out, outcome_record(cell, "interrupted", why, time.perf_counter() - start))
+                store.save_cell(out, base_record(cell, "interrupted", error=why,
+                                                 wall_seconds=time.perf_counter() - start))
                 claims.release(cell.cell_id)
             for r in reporters:
                 r.on_finish("interrupted", failed)

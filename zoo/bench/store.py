@@ -1,4 +1,5 @@
-"""Cell files on disk: one JSON per finished cell, written atomically, read back for resume and reports."""
+"""Cell files on disk: one JSON per finished trial (record.Record), written atomically, read back for resume
+and reports."""
 from __future__ import annotations
 
 import itertools
@@ -11,12 +12,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoo.bench.record import DONE, Record, RecordError  # noqa: F401  (store.DONE)
 from zoo.bench.values import UsageError
 
 if TYPE_CHECKING:
     from zoo.bench.matrix import Cell
 
-DONE = ("completed", "diverged")  # a resumed run does not repeat these
 TMP_SUFFIX = ".tmp"
 CORRUPT_SUFFIX = ".corrupt"  # a cell file that cannot be read is kept under this name, beside the others
 HOST = socket.gethostname()
@@ -74,31 +75,26 @@ def write_json(path: Path, obj: Any) -> None:
     write_atomic(path, json.dumps(clean_json(obj), indent=1, sort_keys=True) + "\n")
 
 
-def save_cell(out: Path, record: dict) -> Path:
-    path = cells_dir(out) / f"{record['cell_id']}.json"
-    write_json(path, record)
+def save_cell(out: Path, record: Record) -> Path:
+    path = cells_dir(out) / f"{record.cell_id}.json"
+    write_json(path, record.to_json())
     return path
 
 
-def load_cells(out: Path) -> list[dict]:
-    """Every readable cell record under `out`, sorted by id; temporary and corrupt files are ignored."""
+def load_cells(out: Path) -> list[Record]:
+    """Every trial's record under `out`, sorted by id; stale temporary files are ignored."""
     folder = cells_dir(out)
     if not folder.is_dir():
         return []
-    return [r for r in map(read_cell, sorted(folder.glob("*.json"))) if isinstance(r, dict)]
+    return [load_record(p) for p in sorted(folder.glob("*.json"))]
 
 
-def read_cell(path: Path) -> dict | str | None:
-    """The record in `path`; None if there is no such file; a one-line reason if it is not a cell record."""
+def load_record(path: Path) -> Record:
+    """One cell file; a file that holds no record is a RecordError naming the file and the field."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        return f"{type(err).__name__}: {err}"
-    if not isinstance(record, dict) or record.get("cell_id") != path.stem or "status" not in record:
-        return "not a cell record (no status, or a cell_id other than the file's name)"
-    return record
+        return Record.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (RecordError, json.JSONDecodeError) as err:
+        raise RecordError(f"{path}: {err}") from None
 
 
 def set_aside_corrupt(out: Path) -> list[str]:
@@ -108,10 +104,21 @@ def set_aside_corrupt(out: Path) -> list[str]:
     """
     lines = []
     for path in sorted(cells_dir(out).glob("*.json")):
-        reason = read_cell(path)
-        if isinstance(reason, str) and (aside := _move_aside(path)) is not None:
-            lines.append(f"corrupt cell file {path} moved to {aside.name} ({reason[:120]}); its cell runs again")
+        reason = _unreadable(path)
+        if reason is not None and (aside := _move_aside(path)) is not None:
+            lines.append(f"corrupt cell file {path} moved to {aside.name} ({reason[:160]}); its cell runs again")
     return lines
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why `path` holds no record of its cell (truncated, not JSON, not a record, another cell's), or None."""
+    try:
+        record = load_record(path)
+    except FileNotFoundError:  # moved aside by another run meanwhile
+        return None
+    except (RecordError, UnicodeDecodeError) as err:
+        return str(err).removeprefix(f"{path}: ")
+    return None if record.cell_id == path.stem else f"it holds cell {record.cell_id}"
 
 
 def _move_aside(path: Path) -> Path | None:
@@ -174,21 +181,20 @@ def remove_stale_temporaries(out: Path) -> int:
 
 def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
     """Ids of cells already done under `out`; a file from a different config is a UsageError."""
-    existing = {r["cell_id"]: r for r in load_cells(out)}
+    existing = {r.cell_id: r for r in load_cells(out)}
     done = set()
     for cell in cells:
         record = existing.get(cell.cell_id)
         if record is None:
             continue
-        if record.get("config_hash") != cell.config_hash:
-            ran_on = record.get("config", {}).get("backend", "tensorflow (before backends were recorded)")
-            if ran_on != cell.backend:
-                raise UsageError(f"{out} holds cells run on {ran_on}, this run is on {cell.backend}; a run "
+        if record.config_hash != cell.config_hash:
+            if record.backend != cell.backend:
+                raise UsageError(f"{out} holds cells run on {record.backend}, this run is on {cell.backend}; a run "
                                  f"directory keeps one backend: use another --out or the same --backend")
             raise UsageError(
                 f"{out} already holds cell {cell.cell_id} from a different config "
-                f"(hash {record.get('config_hash')} != {cell.config_hash}); use another --out"
+                f"(hash {record.config_hash} != {cell.config_hash}); use another --out"
             )
-        if record.get("status") in DONE:
+        if record.done:
             done.add(cell.cell_id)
     return done

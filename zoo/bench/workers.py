@@ -22,6 +22,7 @@ import tasks
 from tasks.base import Splits
 from zoo.bench import backends
 from zoo.bench.matrix import Cell
+from zoo.bench.record import Record
 from zoo.bench.train import base_record, train_cell
 
 RETRIES = 2  # a cell whose worker process dies is trained again this many times, then recorded failed
@@ -52,16 +53,8 @@ class DataCache:
         return self._splits
 
 
-def outcome_record(cell: Cell, status: str, error: str, wall_seconds: float, trace: str | None = None) -> dict:
-    """The record of a cell that has no results: failed (with its traceback) or interrupted."""
-    record = {**base_record(cell), "status": status, "error": error, "wall_seconds": wall_seconds}
-    if trace is not None:
-        record["traceback"] = trace
-    return record
-
-
 def train_one(cell: Cell, settings: Settings, data: DataCache,
-              stop_requested: Callable[[], bool] = lambda: False) -> dict:
+              stop_requested: Callable[[], bool] = lambda: False) -> Record:
     """The cell's record; an exception becomes a `failed` record (one broken cell must not stop the matrix).
     KeyboardInterrupt (from `stop_requested`) goes through."""
     start = time.perf_counter()
@@ -71,8 +64,8 @@ def train_one(cell: Cell, settings: Settings, data: DataCache,
                           tensorboard=Path(settings.tensorboard) if settings.tensorboard else None,
                           stop_requested=stop_requested)
     except Exception as err:
-        return outcome_record(cell, "failed", f"{type(err).__name__}: {err}", time.perf_counter() - start,
-                              traceback.format_exc())
+        return base_record(cell, "failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc(),
+                           wall_seconds=time.perf_counter() - start)
 
 
 def check_backend(cell: Cell) -> None:
@@ -185,7 +178,7 @@ class ProcessExecutor:
         self._started[cell.cell_id] = time.perf_counter()
         self._send(worker, cell)
 
-    def wait(self, timeout: float) -> list[dict]:
+    def wait(self, timeout: float) -> list[Record]:
         """Records of the cells finished within `timeout` seconds (often none)."""
         waitables = [w.conn for w in self._workers if w.cell is not None] + [w.process.sentinel for w in self._workers]
         ready = set(multiprocessing.connection.wait(waitables, timeout))
@@ -226,12 +219,12 @@ class ProcessExecutor:
                 worker.process.join()
         self._workers = []
 
-    def _retry(self, worker: _Worker, cell: Cell, code: int | None) -> list[dict]:
+    def _retry(self, worker: _Worker, cell: Cell, code: int | None) -> list[Record]:
         tries = self._attempts[cell.cell_id]
         what = f"the worker process training {cell.cell_id} died (exit code {code})"
         if tries > RETRIES:
             wall = time.perf_counter() - self._started[cell.cell_id]
-            return [outcome_record(cell, "failed", f"WorkerDied: {what}, on all {tries} attempts", wall)]
+            return [base_record(cell, "failed", error=f"WorkerDied: {what}, on all {tries} attempts", wall_seconds=wall)]
         print(f"rnn-zoo: {what}; training it again (retry {tries} of {RETRIES})", file=sys.stderr, flush=True)
         self._attempts[cell.cell_id] = tries + 1
         self._send(worker, cell)
