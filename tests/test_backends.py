@@ -102,9 +102,9 @@ def test_smoke_matrix_on_the_other_backends(tmp_path, backend):
                    "--set", "imdb.limit=64" if have_imdb else "adding.T=10", "--out", str(tmp_path), backend=backend)
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = store.load_cells(tmp_path)
-    assert {(r["model"], r["task"]) for r in records} == {(m, t) for m in zoo.list_models() for t in task_names}
-    assert {r["status"] for r in records} == {"completed"}
-    assert {r["environment"]["backend"] for r in records} == {backend}
+    assert {(r.model, r.task) for r in records} == {(m, t) for m in zoo.list_models() for t in task_names}
+    assert {r.status for r in records} == {"completed"}
+    assert {r.environment.backend for r in records} == {backend}
 
 
 @pytest.mark.slow
@@ -120,4 +120,4 @@ def test_same_seed_same_backend_same_numbers(tmp_path, backend):
     a, b = store.load_cells(tmp_path / "a"), store.load_cells(tmp_path / "b")
     assert len(a) == len(b) == 2
     for ra, rb in zip(a, b):
-        assert ra["test"] == rb["test"] and ra["history"] == rb["history"]
+        assert ra.test == rb.test and ra.history == rb.history

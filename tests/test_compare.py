@@ -1,4 +1,5 @@
 """Statistics, verdicts, memory sweeps, plots and gradient flow."""
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -9,9 +10,11 @@ import pytest
 from matplotlib.patches import Rectangle
 from scipy import stats as sps
 
-from zoo.bench import compare, plots, report, stats, store, sweep
+from zoo.bench import auto_seeds, compare, plots, report, stats, store, sweep
 from zoo.bench.cli import main
-from zoo.bench.stats import describe, welch_p
+from zoo.bench.criterion import Criterion
+from zoo.bench.record import Record
+from zoo.bench.stats import Margin, compare_samples, describe, seeds_needed
 
 # Welch's t-test example 1 from the literature (Welch 1947 as tabulated on Wikipedia): t = -2.46, p = 0.021
 A1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
@@ -30,10 +33,94 @@ def test_describe_matches_known_values_and_scipy():
 
 
 def test_welch_p_matches_the_textbook_example():
-    assert welch_p(A1, B1) == pytest.approx(0.021, abs=1e-3)
-    assert welch_p(A1, B1) == pytest.approx(sps.ttest_ind(A1, B1, equal_var=False).pvalue, rel=1e-12)
-    assert welch_p([1.0], [2.0, 3.0]) is None  # undefined with one sample
-    assert welch_p([1.0, 1.0], [1.0, 1.0]) is None
+    t = compare_samples(A1, B1, Margin(0.5, relative=False), higher_is_better=True)
+    assert t.welch_p == pytest.approx(0.021, abs=1e-3)
+    assert t.welch_p == pytest.approx(sps.ttest_ind(A1, B1, equal_var=False).pvalue, rel=1e-12)
+    assert compare_samples([1.0], [2.0, 3.0], Margin(0.5, False), True).welch_p is None  # undefined with one sample
+    assert compare_samples([1.0, 1.0], [1.0, 1.0], Margin(0.5, False), True).welch_p is None
+
+
+def test_tost_by_hand():
+    # a = 1, 2, 3 and b = 2, 3, 4: d = 1, both variances 1, se = sqrt(2/3) = 0.8165, Welch df = 4
+    t = compare_samples([1, 2, 3], [2, 3, 4], Margin(2.0, relative=False), higher_is_better=True)
+    assert t.estimate == 1 and t.welch_p == pytest.approx(0.2879, abs=1e-4)  # 2 P(t4 > 1.2247)
+    assert (t.ci_low, t.ci_high) == pytest.approx((1 - 2.2670, 1 + 2.2670), abs=1e-3)  # t4(0.975) = 2.7764
+    # lower test P(t4 > (1 + 2) / se = 3.674) = 0.0107; upper test P(t4 < (1 - 2) / se = -1.2247) = 0.1439
+    assert t.tost_p == pytest.approx(0.1439, abs=1e-4) and t.decision == stats.UNDECIDED
+    wide = compare_samples([1, 2, 3], [2, 3, 4], Margin(5.0, relative=False), higher_is_better=True)
+    assert wide.tost_p == pytest.approx(sps.t.cdf(-4 / np.sqrt(2 / 3), 4)) and wide.decision == stats.EQUIVALENT
+
+
+@pytest.mark.parametrize("margin", [0.005, 0.02, 0.05])
+def test_tost_matches_scipy_one_sided_welch_tests(margin):
+    """TOST = the larger p of two one-sided Welch tests of b against a shifted by -margin and +margin."""
+    a = [0.80, 0.84, 0.78, 0.81]
+    b = [0.81, 0.79, 0.83, 0.80, 0.82]
+    t = compare_samples(a, b, Margin(margin, relative=False), higher_is_better=True)
+    lower = sps.ttest_ind(np.add(b, margin), a, equal_var=False, alternative="greater").pvalue
+    upper = sps.ttest_ind(np.subtract(b, margin), a, equal_var=False, alternative="less").pvalue
+    assert t.tost_p == pytest.approx(max(lower, upper), rel=1e-9)
+    welch = sps.ttest_ind(b, a, equal_var=False)
+    assert t.welch_p == pytest.approx(welch.pvalue, rel=1e-9)
+    assert (t.ci_low, t.ci_high) == pytest.approx(tuple(welch.confidence_interval()), rel=1e-9)
+    assert t.decision == (stats.EQUIVALENT if max(lower, upper) < 0.05 else stats.UNDECIDED)
+
+
+def test_a_relative_margin_tests_the_log_of_the_values():
+    a, b = [0.001, 0.0015, 0.0012], [0.0003, 0.0002, 0.00025]
+    t = compare_samples(a, b, stats.LOSS_MARGIN, higher_is_better=False)
+    on_logs = sps.ttest_ind(np.log(b), np.log(a), equal_var=False)
+    assert t.welch_p == pytest.approx(on_logs.pvalue, rel=1e-9)
+    assert t.estimate == pytest.approx(np.exp(np.log(b).mean() - np.log(a).mean()))  # ratio of geometric means
+    assert (t.ci_low, t.ci_high) == pytest.approx(tuple(np.exp(on_logs.confidence_interval())), rel=1e-9)
+    shifted = sps.ttest_ind(np.log(b) - np.log(1.1), np.log(a), equal_var=False, alternative="less").pvalue
+    assert t.tost_p == pytest.approx(max(shifted, sps.ttest_ind(np.log(b) + np.log(1.1), np.log(a), equal_var=False,
+                                                                alternative="greater").pvalue))
+    assert t.decision == stats.B_BETTER  # lower loss wins
+    assert compare_samples([0.0, 0.1], [0.1, 0.2], stats.LOSS_MARGIN, False).note.startswith("a value <= 0")
+
+
+def test_margins_are_defined_once_per_metric():
+    assert stats.margin_for("accuracy") == stats.margin_for("recall_accuracy") == Margin(0.005, relative=False)
+    assert stats.margin_for("mse") == stats.margin_for("cross_entropy") == Margin(0.10, relative=True)
+    assert stats.margin_for("mse").bound == pytest.approx(np.log(1.1))
+    assert (stats.ACCURACY_MARGIN.describe(), stats.LOSS_MARGIN.describe()) == ("±0.005", "±10% as a ratio")
+
+
+def test_seeds_needed_matches_the_classical_sample_sizes():
+    # two-sample t-test, alpha 0.05 two-sided, 80% power (Cohen 1988; R's pwr.t.test): d = 1 -> 16.7, d = 0.5 -> 63.8
+    assert seeds_needed(1.0, 1.0, margin=0.1) == (17, "Welch")
+    assert seeds_needed(0.5, 1.0, margin=0.1, most=100) == (64, "Welch")
+    assert seeds_needed(0.5, 1.0, margin=0.1) == (None, "Welch")  # beyond the count: "more than 50"
+    # equivalence at a true difference of 0, bounds ±0.5 sd: 2 (z_0.95 + z_0.9)^2 / 0.5^2 = 68.5 by the normal
+    # approximation; the t distribution's heavier tails ask a seed or two more
+    n, by = seeds_needed(0.0, 1.0, margin=0.5, most=100)
+    assert by == "TOST" and 69 <= n <= 71
+    assert seeds_needed(0.9, 1.0, margin=1.0)[1] == "Welch"  # whichever needs fewer: the difference is large
+    assert seeds_needed(0.05, 1.0, margin=3.0)[1] == "TOST"
+
+
+def test_seeds_needed_gives_the_power_it_promises():
+    """Simulated Welch tests at the estimated seeds reject about 80% of the time."""
+    rng = np.random.default_rng(0)
+    n, _ = seeds_needed(1.0, 1.0, margin=0.1)
+    a, b = rng.normal(0, 1, (20_000, n)), rng.normal(1, 1, (20_000, n))
+    power = np.mean(sps.ttest_ind(b, a, axis=1, equal_var=False).pvalue < 0.05)
+    assert 0.78 < power < 0.83
+
+
+def test_one_seed_zero_spread_and_no_finite_value():
+    one = compare_samples([0.8], [0.7, 0.75], Margin(0.005, False), True)
+    assert one.decision == stats.UNDECIDED and one.welch_p is None and one.tost_p is None
+    assert one.estimate == pytest.approx(-0.075) and "no spread to test with" in one.note
+    same = compare_samples([0.8, 0.8, 0.8], [0.8, 0.8, 0.8], Margin(0.005, False), True)
+    assert (same.decision, same.welch_p, same.tost_p, same.estimate) == (stats.EQUIVALENT, None, 0.0, 0.0)
+    apart = compare_samples([0.8, 0.8], [0.7, 0.7], Margin(0.005, False), True)
+    assert (apart.decision, apart.welch_p, apart.tost_p) == (stats.A_BETTER, 0.0, 1.0)
+    close = compare_samples([0.8, 0.8], [0.801, 0.801], Margin(0.005, False), True)
+    assert close.decision == stats.EQUIVALENT
+    none = compare_samples([None, float("nan")], [0.7, 0.8], Margin(0.005, False), True)
+    assert (none.n_a, none.n_b, none.estimate, none.decision) == (0, 2, None, stats.UNDECIDED)
 
 
 RULES = {"adding": ("mse", 0.01, False), "copy": ("recall_accuracy", 0.99, True), "imdb": ("accuracy", 0.85, True)}
@@ -44,17 +131,20 @@ def fake_record(model, task, label, seed, value, *, metric="mse", higher=False, 
     task_params = dict(params or {"T": 10, "n_train": 8, "n_val": 8, "n_test": 8})
     if t is not None:
         task_params["T"] = t
-    return {
+    return Record.from_json({
         "cell_id": f"{label}__{model}__seed{seed}", "label": label, "task": task, "model": model, "seed": seed,
-        "status": "completed", "metric": metric, "higher_is_better": higher, "test_metric": value,
-        "test": {metric: value, **(extra_test or {})}, "best_val_metric": value, "baseline": baseline,
+        "status": "completed", "error": None, "wall_seconds": 6.0, "metric": metric, "higher_is_better": higher,
+        "test_metric": value, "test": {metric: value, **(extra_test or {})}, "best_val_metric": value,
+        "baseline": baseline,
         "solved": solved, "solved_criterion": dict(zip(("metric", "threshold", "higher_is_better"), RULES[task])),
         "solved_rule": "{} {} {:g}".format(RULES[task][0], ">=" if RULES[task][2] else "<=", RULES[task][1]),
         "epochs_to_solve": 3 if solved else None, "params": 100,
-        "epochs": 4, "seconds_per_epoch": 1.5, "train_sequences_per_second": throughput, "cudnn": "not eligible",
-        "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
-        "config": {"task_params": task_params}, "config_hash": "x", "environment": {"device": "CPU: test"},
-    }
+        "epochs": 4, "seconds_per_epoch": 1.5, "epoch_seconds": [1.5] * 4, "train_sequences_per_second": throughput,
+        "n_train": 8, "cudnn": "not eligible", "history": history or {f"val_{metric}": [0.2, 0.1, value, value]},
+        "config": {"model": model, "task": task, "task_params": task_params, "seed": seed, "hparams": {}, "recipe": {}},
+        "config_hash": "x", "environment": {"python": "3", "keras": "3", "numpy": "2", "backend": "jax",
+                                            "backend_version": "0.1", "device": "CPU: test", "git_commit": None},
+    })
 
 
 @pytest.fixture
@@ -79,13 +169,45 @@ def run_dir(tmp_path):
 
 def test_compare_verdicts(run_dir):
     rows = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "lstm", "gru")}
-    assert rows["adding(T=10)"]["verdict"].startswith("LSTM better, p=")  # lower mse wins
+    assert rows["adding(T=10)"]["verdict"] == ("LSTM better: gru/lstm = 4.59× [3.75, 5.61], Welch p=0.00043, "
+                                              "TOST p=1 (margin ±10% as a ratio), 3 vs 3 seeds")  # lower mse wins
     assert rows["adding(T=10)"]["p_value"] < 0.001
-    assert rows["imdb(max_len=20)"]["verdict"].startswith("no significant difference with 3 seeds")
+    imdb = rows["imdb(max_len=20)"]["verdict"]
+    assert imdb == ("undecided: gru - lstm = +0.00333 [-0.0591, +0.0658], Welch p=0.88, TOST p=0.47 (margin ±0.005), "
+                    "3 vs 3 seeds; more than 50 seeds a side would be needed (nearest: Welch's test finding the "
+                    "difference)")
     flipped = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "gru", "lstm")}
-    assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better")
+    assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better: lstm/gru = 0.218× [0.178, 0.267], "
+                                                         "Welch p=0.00043")
     text = compare.render(list(rows.values()), "lstm", "gru", run_dir)
     assert "| adding(T=10) | mse ↓ |" in text and "3/3, epoch 3 on average" in text
+    assert "| adding(T=10) | gru/lstm = 4.59× [3.75, 5.61] | 0.00043 | 1 | ±10% as a ratio | 3 vs 3 | LSTM better |" \
+        in text
+
+
+def test_verdict_wording():
+    def line(lstm, gru, metric="accuracy", higher=True):
+        recs = [fake_record(m, "imdb", "imdb", s, v, metric=metric, higher=higher)
+                for m, values in (("lstm", lstm), ("gru", gru)) for s, v in enumerate(values)]
+        return compare.verdict_lines(compare.compare(recs, "lstm", "gru"))[0]
+
+    assert line([0.9, 0.901, 0.902], [0.7, 0.701, 0.702]) == (
+        "imdb: LSTM better: gru - lstm = -0.2 [-0.202, -0.198], Welch p=1.7e-09, TOST p=1 (margin ±0.005), "
+        "3 vs 3 seeds")
+    assert line([0.9, 0.901, 0.902], [0.9005, 0.9015, 0.9025]).startswith(
+        "imdb: equivalent: gru - lstm = +0.0005 [-0.00177, +0.00277], Welch p=0.57, TOST p=0.0026 (margin ±0.005)")
+    assert line([0.9, 0.9001, 0.9002], [0.9021, 0.9022, 0.9023]).endswith(
+        "3 vs 3 seeds; a real difference, inside the margin")
+    assert line([0.9, 0.9], [0.9, 0.9]).endswith("TOST p=0 (margin ±0.005), 2 vs 2 seeds; identical results")
+    assert line([0.80, 0.84], [0.81, 0.79]).endswith("2 vs 2 seeds; about 21 seeds a side would decide it (Welch's "
+                                                     "test finding the difference, 80% power at the observed "
+                                                     "difference and spread)")
+    assert line([0.80, 0.84], [0.84, 0.80]).endswith(  # no difference at all: only TOST could ever decide
+        "more than 50 seeds a side would be needed (nearest: TOST showing equivalence)")
+    assert line([0.8], [0.8, 0.7]) == ("imdb: undecided: 1 finished seed on one side: no spread to test with; "
+                                       "2 a side at least (lstm: 1, gru: 2)")
+    assert line([0.001, 0.002], [0.001, 0.0015], metric="mse", higher=False).startswith(
+        "imdb: undecided: gru/lstm = 0.866× [0.0966, 7.76], Welch p=0.76, TOST p=0.54 (margin ±10% as a ratio)")
 
 
 def test_higher_is_better_direction():
@@ -94,7 +216,18 @@ def test_higher_is_better_direction():
     (row,) = compare.compare(recs, "lstm", "gru")
     assert row["verdict"].startswith("LSTM better")
     single = compare.compare(recs[:2], "lstm", "gru")[0]
-    assert single["verdict"].startswith("too few seeds to test")
+    assert single["verdict"].startswith("undecided: 1 finished seed on one side")
+
+
+def test_all_diverged_cells_leave_the_verdict_undecided():
+    recs = [fake_record(m, "adding", "adding(T=10)", s, v) for s in range(2)
+            for m, v in (("lstm", None), ("gru", 0.01 * (s + 1)))]
+    recs = [dataclasses.replace(r, status="diverged") if r.model == "lstm" else r for r in recs]
+    (row,) = compare.compare(recs, "lstm", "gru")
+    assert row["verdict"] == ("undecided: 0 finished seeds on one side: no spread to test with; 2 a side at least "
+                              "(lstm: 0, gru: 2)")
+    assert "| adding(T=10) | — | n/a | n/a | ±10% as a ratio | 0 vs 2 | undecided |" in compare.render(
+        [row], "lstm", "gru", "run")
 
 
 def test_memory_sweep_and_horizon(run_dir):
@@ -129,7 +262,7 @@ def test_compare_command_prints_and_writes_nothing_by_default(run_dir, capsys):
     before = snapshot(run_dir)
     assert main(["compare", "lstm", "gru", "--run", str(run_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("# lstm vs gru") and "adding(T=10): LSTM better, p=" in out
+    assert out.startswith("# lstm vs gru") and "adding(T=10): LSTM better: gru/lstm = 4.59× [3.75, 5.61]" in out
     assert snapshot(run_dir) == before  # a committed run stays clean
 
 
@@ -212,14 +345,13 @@ def test_throughput_is_a_whole_number_with_separators(run_dir):
 
 
 def test_solved_criterion_comes_from_the_cell_files(run_dir):
-    records = store.load_cells(run_dir)
-    for r in records:  # a criterion no Task object holds: the record is the only source
-        r["solved_criterion"] = {"metric": "recall_accuracy", "threshold": 0.5, "higher_is_better": True}
+    # a criterion no Task object holds: the record is the only source
+    records = [dataclasses.replace(r, solved_criterion=Criterion("recall_accuracy", 0.5, True))
+               for r in store.load_cells(run_dir)]
     (sw,) = sweep.find_sweeps(records)
     assert (sw.solved.metric, sw.solved.threshold) == ("recall_accuracy", 0.5)
-    old = store.load_cells(run_dir)
-    for r in old:  # cells written before the field: only the rule's text
-        del r["solved_criterion"]
+    # cells written before the field: only the rule's text
+    old = [dataclasses.replace(r, solved_criterion=None) for r in store.load_cells(run_dir)]
     (sw,) = sweep.find_sweeps(old)
     assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
     assert "solved: mse <= 0.01." in report.render_markdown(old, {})
@@ -327,3 +459,140 @@ def test_gradient_flow_on_token_inputs():
     task = tasks.create_task("copy", T=4, n_train=16, n_val=8, n_test=8)
     result = measure(task, ["lstm"], {"units": 4, "embedding_dim": 3}, epochs=1, batch=8)
     assert len(result["models"]["lstm"]["init"]["norms"]) == 24  # T + 20 steps
+
+
+# --add-seeds: more seeds on the undecided tasks only, up to a cap, resumable
+
+UNDECIDED_FOREVER = (0.05, 0.5)  # both models alike, seeds a factor 10 apart: neither test decides by 10 seeds
+
+
+def seeded_record(model, label, seed, value, status="completed"):
+    """A record whose config is a real tiny cell, so that --add-seeds can train more of it."""
+    from zoo.bench.matrix import Cell
+
+    task = label.split("(")[0]
+    cell = Cell(model, task, {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}, seed, {"units": 2},
+                {"batch_size": 16, "epochs": 1, "patience": 1}, label, "jax 0.0")
+    kw = dict(metric="cross_entropy", extra_test={"recall_accuracy": 0.1}) if task == "copy" else {}
+    data = {**fake_record(model, task, label, seed, value, **kw).to_json(), "cell_id": cell.cell_id,
+            "config": cell.config(), "config_hash": cell.config_hash, "status": status}
+    return Record.from_json(data if status in store.DONE else unscored(data, status))
+
+
+def unscored(data: dict, status: str) -> dict:
+    """A failed or interrupted trial's record: its identity, no scores."""
+    keys = ("cell_id", "label", "model", "task", "seed", "config", "config_hash", "environment", "wall_seconds")
+    return {**{k: data[k] for k in keys}, "status": status, "error": f"{status} in a test"}
+
+
+def seeded_run(folder):
+    for seed in (0, 1):
+        store.save_cell(folder, seeded_record("lstm", "adding(T=4)", seed, UNDECIDED_FOREVER[seed]))
+        store.save_cell(folder, seeded_record("gru", "adding(T=4)", seed, UNDECIDED_FOREVER[1 - seed]))
+        store.save_cell(folder, seeded_record("lstm", "copy(T=4)", seed, 0.1 + seed * 1e-4))  # decided: LSTM
+        store.save_cell(folder, seeded_record("gru", "copy(T=4)", seed, 0.3 + seed * 1e-4))
+    store.save_cell(folder, seeded_record("lstm", "adding(T=8)", 0, 0.1))  # one seed a side: no spread yet
+    store.save_cell(folder, seeded_record("gru", "adding(T=8)", 0, 0.3))
+    return folder
+
+
+def fake_train(folder, values, log):
+    """Stands in for the runner: writes each cell's record, the value from `values(cell)`."""
+    def train(cells):
+        log.append(sorted((c.label, c.model, c.seed) for c in cells))
+        for c in cells:
+            value = values(c)
+            status = "failed" if value is None else "completed"
+            store.save_cell(folder, seeded_record(c.model, c.label, c.seed, value, status))
+        return 1 if any(values(c) is None for c in cells) else 0
+    return train
+
+
+def test_add_seeds_only_where_undecided_and_stops_at_the_cap(tmp_path):
+    run = seeded_run(tmp_path)
+    log, lines = [], []
+
+    def values(cell):
+        if cell.label == "adding(T=8)":  # a second seed that decides it: gru 3x worse again
+            return {"lstm": 0.1001, "gru": 0.3001}[cell.model]
+        return UNDECIDED_FOREVER[cell.seed % 2]
+
+    code = auto_seeds.add_seeds(run, "lstm", "gru", 5, fake_train(run, values, log), say=lines.append)
+    assert code == 0
+    # round 1: adding(T=4) jumps to the cap (its estimate is beyond 50 seeds), adding(T=8) gets its second seed
+    assert log == [sorted([("adding(T=4)", m, s) for m in ("lstm", "gru") for s in (2, 3, 4)]
+                          + [("adding(T=8)", "gru", 1), ("adding(T=8)", "lstm", 1)])]
+    assert "round 1: copy(T=4): LSTM better with 2 vs 2 seeds" in lines
+    assert "round 1: adding(T=4): undecided with 2 vs 2 seeds; training 6 cells towards 5 seeds a side" in lines
+    assert "round 2: adding(T=4): undecided at the cap of 5 seeds a side" in lines
+    assert "round 2: adding(T=8): LSTM better with 2 vs 2 seeds" in lines
+    assert not [r for r in store.load_cells(run) if r.label == "copy(T=4)" and r.seed > 1]
+    log.clear()
+    assert auto_seeds.add_seeds(run, "lstm", "gru", 5, fake_train(run, values, log), say=lines.append) == 0
+    assert log == []  # everything at the cap or decided: nothing trains again
+
+
+def test_add_seeds_counts_failed_seeds_against_the_cap_and_stops_on_ctrl_c(tmp_path):
+    run = seeded_run(tmp_path)
+    log = []
+    fails = fake_train(run, lambda c: None if c.model == "gru" else UNDECIDED_FOREVER[c.seed % 2], log)
+    assert auto_seeds.add_seeds(run, "lstm", "gru", 4, fails, say=lambda line: None) == 1
+    gru = {r.seed: r.status for r in store.load_cells(run) if r.label == "adding(T=4)" and r.model == "gru"}
+    assert gru == {0: "completed", 1: "completed", 2: "failed", 3: "failed"}  # 4 tried: the cap
+    assert auto_seeds.add_seeds(seeded_run(tmp_path / "again"), "lstm", "gru", 4, lambda cells: 130,
+                                say=lambda line: None) == 130
+
+
+def test_plan_resumes_an_interrupted_seed_and_never_retrains_a_finished_one(tmp_path):
+    records = store.load_cells(seeded_run(tmp_path))
+    records += [seeded_record("lstm", "adding(T=4)", 2, 0.05),
+                seeded_record("gru", "adding(T=4)", 2, 0.5, "interrupted")]
+    cells, _ = auto_seeds.plan(records, "lstm", "gru", 3)
+    assert sorted((c.label, c.model, c.seed) for c in cells) == [
+        ("adding(T=4)", "gru", 2), ("adding(T=8)", "gru", 1), ("adding(T=8)", "lstm", 1)]
+    (again,) = [c for c in cells if c.label == "adding(T=4)"]
+    assert again.config_hash == seeded_record("gru", "adding(T=4)", 2, 0.5).config_hash  # the same cell
+
+
+def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
+    """End to end on real tiny cells: a run of two seeds, verdicts forced, one round of --add-seeds, a resume."""
+    from zoo.bench import backends
+
+    monkeypatch.setattr(backends, "make_deterministic", lambda: None)  # op determinism stays out of this process
+    run = tmp_path / "run"
+    sets = ["--set", "adding.T=4", "--set", "adding.n_train=32", "--set", "adding.n_val=16", "--set",
+            "adding.n_test=16", "--set", "model.units=2", "--set", "recipe.epochs=1", "--set", "recipe.batch_size=16"]
+    assert main(["run", "--preset", "smoke", "--models", "rnn,gru", "--tasks", "adding", "--seeds", "2", *sets,
+                 "--out", str(run)]) == 0
+    for r in store.load_cells(run):  # undecided whatever a third seed gives
+        store.save_cell(run, dataclasses.replace(r, test_metric=UNDECIDED_FOREVER[(r.seed + (r.model == "gru")) % 2]))
+    capsys.readouterr()
+    assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert "round 1: adding(T=4): undecided with 2 vs 2 seeds; training 2 cells towards 3 seeds a side" in err
+    assert "round 2: adding(T=4): undecided at the cap of 3 seeds a side" in err
+    assert "adding(T=4): undecided: gru/rnn = " in out and ", 3 vs 3 seeds; " in out
+    seeds = {(r.model, r.seed): r for r in store.load_cells(run)}
+    assert sorted(seeds) == [(m, s) for m in ("gru", "rnn") for s in range(3)]
+    assert seeds[("rnn", 2)].status == "completed" and seeds[("rnn", 2)].config.seed == 2
+    assert "| rnn | " in (run / "results.md").read_text()  # the run's tables follow its cells
+
+    rnn_file = store.cells_dir(run) / f"{seeds[('rnn', 2)].cell_id}.json"
+    before = rnn_file.read_bytes()
+    store.save_cell(run, Record.from_json(unscored(seeds[("gru", 2)].to_json(), "interrupted")))
+    assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "gru on adding(T=4) seed 2" in err and "rnn on adding(T=4) seed 2" not in err
+    assert rnn_file.read_bytes() == before
+    assert {r.status for r in store.load_cells(run)} == {"completed"}
+
+
+def test_compare_add_seeds_bad_input(run_dir, capsys):
+    def error(*argv) -> str:
+        assert main(["compare", *argv]) == 2
+        return capsys.readouterr().err
+
+    assert "compare --add-seeds trains into the run: name it with --run DIR" in error("lstm", "gru", "--add-seeds")
+    assert "--max-seeds 3: needs --add-seeds" in error("lstm", "gru", "--run", str(run_dir), "--max-seeds", "3")
+    assert "--max-seeds 1: a test needs at least 2 seeds a side" in error(
+        "lstm", "gru", "--run", str(run_dir), "--add-seeds", "--max-seeds", "1")

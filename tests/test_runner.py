@@ -1,5 +1,6 @@
 """The benchmark runner and the `rnn-zoo` command: smoke matrix end to end, resume after SIGKILL,
 divergence, failures, determinism, reporters, precedence of --set, bad input, start-up."""
+import dataclasses
 import io
 import json
 import os
@@ -19,6 +20,7 @@ from zoo.bench.cli import build_parser, main, matrix_from_args
 from zoo.bench.matrix import MatrixSpec, build_cells, parse_sets
 from zoo.bench.reporters import Progress, TablesReporter
 from zoo.bench.runner import run_matrix
+from zoo.bench.train import base_record
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "zoo"]
@@ -64,12 +66,12 @@ def test_smoke_preset_end_to_end_and_report_rebuilds_byte_for_byte(tmp_path):
     assert all((tmp_path / p).is_file() for p in written) and any(p.endswith(".png") for p in written)
     records = store.load_cells(out)
     assert len(records) == len(zoo.list_models()) * len(task_names)
-    assert {r["status"] for r in records} == {"completed"}
-    assert {(r["model"], r["task"]) for r in records} == {(m, t) for m in zoo.list_models() for t in task_names}
+    assert {r.status for r in records} == {"completed"}
+    assert {(r.model, r.task) for r in records} == {(m, t) for m in zoo.list_models() for t in task_names}
     for r in records:
-        assert r["epochs"] >= 1 and r["params"] > 0 and r["train_sequences_per_second"] > 0
-        assert r["baseline"] == pytest.approx(tasks.create_task(r["task"], **r["config"]["task_params"]).baseline)
-        assert r["environment"]["backend"] == os.environ["KERAS_BACKEND"] and r["config_hash"]
+        assert r.epochs >= 1 and r.params > 0 and r.train_sequences_per_second > 0
+        assert r.baseline == pytest.approx(tasks.create_task(r.task, **r.config.task_params).baseline)
+        assert r.environment.backend == os.environ["KERAS_BACKEND"] and r.config_hash
     md = (out / "results.md").read_text()
     for t in task_names:
         assert f"## {t}" in md
@@ -135,7 +137,7 @@ def test_ctrl_c_marks_the_running_cell_interrupted_and_exits_130(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err[-2000:]
-    statuses = {r["model"]: r["status"] for r in store.load_cells(out)}
+    statuses = {r.model: r.status for r in store.load_cells(out)}
     assert "interrupted" in statuses.values()
     assert "resume" in err
 
@@ -145,27 +147,32 @@ def tiny_cells(models, recipe=None, hparams=None):
     return build_cells(spec)
 
 
+def unbuildable_cell(model):
+    """A cell whose builder raises in training; build_cells would refuse units=0 up front."""
+    return dataclasses.replace(tiny_cells([model])[0], hparams={"units": 0})
+
+
 def test_diverging_cell_is_marked_and_the_matrix_goes_on(tmp_path):
     cells = tiny_cells(["rnn", "gru"])
     bad = tiny_cells(["lstm"], recipe={"*": dict(epochs=2, batch_size=32, optimizer="sgd", learning_rate=1e30,
                                                  clipnorm=None)})
     code = run(cells + bad, tmp_path)
     assert code == 0
-    status = {r["model"]: r for r in store.load_cells(tmp_path)}
-    assert status["lstm"]["status"] == "diverged" and "non-finite" in status["lstm"]["error"]
-    assert status["rnn"]["status"] == status["gru"]["status"] == "completed"
+    status = {r.model: r for r in store.load_cells(tmp_path)}
+    assert status["lstm"].status == "diverged" and "non-finite" in status["lstm"].error
+    assert status["rnn"].status == status["gru"].status == "completed"
     assert "1 diverged" in (tmp_path / "results.md").read_text()
 
 
 def test_failing_builder_is_marked_failed_and_the_matrix_goes_on(tmp_path):
-    cells = tiny_cells(["rnn"]) + tiny_cells(["gru"], hparams={"units": 0}) + tiny_cells(["lstm"])
+    cells = tiny_cells(["rnn"]) + [unbuildable_cell("gru")] + tiny_cells(["lstm"])
     code = run(cells, tmp_path)
     assert code == 1
-    status = {r["model"]: r for r in store.load_cells(tmp_path)}
-    assert status["gru"]["status"] == "failed"
-    assert "units must be an integer >= 1, got 0" in status["gru"]["error"]
-    assert "Traceback" in status["gru"]["traceback"]
-    assert status["rnn"]["status"] == status["lstm"]["status"] == "completed"
+    status = {r.model: r for r in store.load_cells(tmp_path)}
+    assert status["gru"].status == "failed"
+    assert "units must be an integer >= 1, got 0" in status["gru"].error
+    assert "Traceback" in status["gru"].traceback
+    assert status["rnn"].status == status["lstm"].status == "completed"
     # a resumed run retries the failed cell, keeps the others
     kept = (tmp_path / "cells" / f"{cells[0].cell_id}.json").read_text()
     assert run(cells, tmp_path) == 1
@@ -188,7 +195,7 @@ def cli_runs(tmp_path_factory):
     for name, args in runs.items():
         proc = cli("run", "--preset", "smoke", "--tasks", "adding", *TINY_SETS, *args, "--out", str(root / name))
         assert proc.returncode == 0, proc.stderr[-3000:]
-    return {name: {(r["model"], r["seed"]): r for r in store.load_cells(root / name)} for name in runs}
+    return {name: {(r.model, r.seed): r for r in store.load_cells(root / name)} for name in runs}
 
 
 @pytest.mark.slow
@@ -196,8 +203,8 @@ def test_same_seed_same_result_on_cpu(cli_runs):
     a, again = cli_runs["a"], cli_runs["a_again"]
     assert len(a) == len(again) == 6
     for key, record in a.items():
-        assert record["test"] == again[key]["test"] and record["history"] == again[key]["history"]
-    assert a[("gru", 0)]["test"] != a[("gru", 1)]["test"]
+        assert record.test == again[key].test and record.history == again[key].history
+    assert a[("gru", 0)].test != a[("gru", 1)].test
 
 
 @pytest.mark.slow
@@ -205,7 +212,7 @@ def test_a_cells_result_does_not_depend_on_the_cells_run_before_it(cli_runs):
     """Resuming or running a subset must reproduce the full run's numbers (shared data, fresh shuffles)."""
     (single,) = cli_runs["alone"].values()
     full = cli_runs["a"][("peephole_lstm", 0)]  # ran after gru and lstm on the same data
-    assert single["history"] == full["history"] and single["test"] == full["test"]
+    assert single.history == full.history and single.test == full.test
 
 
 @pytest.mark.parametrize("args,message", [
@@ -376,15 +383,15 @@ class Recorder:
         self.calls.append(("cell_start", cell.model))
 
     def on_cell_end(self, record):
-        on_disk = (store.cells_dir(self.out) / f"{record['cell_id']}.json").exists()
-        self.calls.append(("cell_end", record["model"], record["status"], on_disk))
+        on_disk = (store.cells_dir(self.out) / f"{record.cell_id}.json").exists()
+        self.calls.append(("cell_end", record.model, record.status, on_disk))
 
     def on_finish(self, outcome, failed):
         self.calls.append(("finish", outcome, failed))
 
 
 def test_the_runner_reports_through_the_reporters_it_is_handed(tmp_path):
-    cells = tiny_cells(["rnn"]) + tiny_cells(["gru"], hparams={"units": 0})
+    cells = tiny_cells(["rnn"]) + [unbuildable_cell("gru")]
     recorder = Recorder(tmp_path)
     assert run_matrix(cells, tmp_path, reporters=[recorder]) == 1
     assert recorder.calls == [("start", 2, 0), ("cell_start", "rnn"), ("cell_end", "rnn", "completed", True),
@@ -401,7 +408,8 @@ def test_progress_lines():
     (cell,) = tiny_cells(["rnn"])
     progress.on_start(3, 1)
     progress.on_cell_start(cell)
-    progress.on_cell_end({"status": "failed", "error": "ValueError: units must be an integer >= 1\nmore"})
+    progress.on_cell_end(base_record(cell, "failed", error="ValueError: units must be an integer >= 1\nmore",
+                                     wall_seconds=0.5))
     progress.on_finish("finished", 1)
     assert stream.getvalue().splitlines() == [
         "resuming: 1 of 3 cells already finished",
@@ -442,6 +450,14 @@ def test_startup_logs_are_hidden_unless_verbose(monkeypatch):
     assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ
     quiet_startup(verbose=False)
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+
+
+def test_training_run_on_jax_prints_no_tensorflow_banner(tmp_path):
+    """keras.utils.set_random_seed loads TensorFlow when installed: its banner broke into a jax run's progress."""
+    proc = cli("run", "--preset", "smoke", "--models", "rnn", "--tasks", "adding", "--out", str(tmp_path / "r"),
+               env={"KERAS_BACKEND": "jax"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "absl" not in proc.stderr and "oneDNN" not in proc.stderr and "cuda" not in proc.stderr, proc.stderr
 
 
 NO_TENSORFLOW = """

@@ -7,6 +7,10 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoo.bench.record import Record
 
 EXIT_USAGE = 2
 
@@ -47,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
                                              "writes files only with --write or -o)")
     cmp_.add_argument("a", nargs="?", default="lstm", help="first model (default: lstm)")
     cmp_.add_argument("b", nargs="?", default="gru", help="second model (default: gru)")
-    cmp_.add_argument("--run", default="results/quick", help="run directory to read (default: results/quick)")
+    cmp_.add_argument("--run", help="run directory to read (default: results/quick)")
+    cmp_.add_argument("--add-seeds", action="store_true",
+                      help="train more seeds of both models into --run on every task whose verdict is undecided, "
+                           "round after round, until it decides or --max-seeds is reached (resumable)")
+    cmp_.add_argument("--max-seeds", type=int, metavar="N",
+                      help="with --add-seeds: the most seeds a side per task (default: 10)")
     where = cmp_.add_mutually_exclusive_group()
     where.add_argument("--write", action="store_true", help="also write compare-A-B.md and .png into the run directory")
     where.add_argument("-o", "--out", metavar="DIR", help="also write compare-A-B.md and .png into DIR")
@@ -91,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     args.relaunch = relaunch
-    quiet_startup(getattr(args, "verbose", False))
+    trains = args.command in ("run", "bench", "gradients") or getattr(args, "add_seeds", False)
+    quiet_startup(getattr(args, "verbose", False), trains=trains)
     from zoo.bench.values import UsageError
 
     try:
@@ -117,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def quiet_startup(verbose: bool) -> None:
+def quiet_startup(verbose: bool, trains: bool = False) -> None:
     """Unless -v: hide TensorFlow's and absl's start-up logs (an explicit TF_CPP_MIN_LOG_LEVEL still wins).
 
     TensorFlow >= 2.19 writes its banner (oneDNN, cudart stub) through absl before it reads
@@ -133,8 +143,11 @@ def quiet_startup(verbose: bool) -> None:
     except ImportError:
         pass
     with _stderr_fd_muted():
-        import keras  # noqa: F401
+        import keras
         import tasks  # noqa: F401
+
+        if trains:  # keras.utils.set_random_seed loads TensorFlow whenever it is installed, on any backend
+            keras.utils.set_random_seed(0)
 
 
 @contextlib.contextmanager
@@ -288,11 +301,25 @@ def cmd_compare(args) -> int:
     from zoo.bench import compare, store
     from zoo.bench.matrix import UsageError
 
-    run = Path(args.run)
+    if args.add_seeds and args.run is None:  # it trains into the run: never into the committed default by accident
+        raise UsageError("compare --add-seeds trains into the run: name it with --run DIR")
+    if args.max_seeds is not None and (not args.add_seeds or args.max_seeds < 2):
+        raise UsageError(f"--max-seeds {args.max_seeds}: " + ("needs --add-seeds" if not args.add_seeds else
+                                                               "a test needs at least 2 seeds a side"))
+    run = Path(args.run or "results/quick")
     records = store.load_cells(run)
     if not records:
         raise UsageError(f"--run {run} holds no cell files (expected {run}/cells/*.json)")
     _check_compared_models(args.a, args.b, run, records)
+    code = 0
+    if args.add_seeds:
+        from zoo.bench import auto_seeds
+
+        store.check_writable(run, "--run")
+        code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch)
+        if code == auto_seeds.EXIT_INTERRUPTED:
+            return code
+        records = store.load_cells(run)
     rows = compare.compare(records, args.a, args.b)
     if not rows:
         raise UsageError(f"compare: no task in {run} has finished cells of both {args.a} and {args.b}")
@@ -303,24 +330,25 @@ def cmd_compare(args) -> int:
     print(text)
     print("\n".join(compare.verdict_lines(rows)))
     if out is None:
-        print("(nothing written: --write saves compare-A-B.md and .png into the run, -o DIR into DIR)", file=sys.stderr)
-        return 0
+        if not args.add_seeds:  # with it, cells were written
+            print("(nothing written: --write saves compare-A-B.md and .png into the run, -o DIR into DIR)",
+                  file=sys.stderr)
+        return code
     from zoo.bench import plots  # matplotlib only when a chart is wanted
 
     md = out / f"compare-{args.a}-{args.b}.md"
     store.write_atomic(md, text)
     print(f"written: {md}, {plots.compare_chart(rows, args.a, args.b, out)}")
-    return 0
+    return code
 
 
-def _check_compared_models(a: str, b: str, run: Path, records: list[dict]) -> None:
+def _check_compared_models(a: str, b: str, run: Path, records: list[Record]) -> None:
     """Two different models, each with finished cells in the run; a typo names the known models."""
     import zoo
-    from zoo.bench import store
     from zoo.bench.matrix import UsageError
     from zoo.bench.ordering import model_key
 
-    has = sorted({r["model"] for r in records if r["status"] in store.DONE}, key=model_key)
+    has = sorted({r.model for r in records if r.done}, key=model_key)
     for name in (a, b):
         if name in has:
             continue

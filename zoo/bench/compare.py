@@ -5,53 +5,81 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import store
+from zoo.bench import stats
+from zoo.bench.record import Record
 from zoo.bench.report import count, natural_key
-from zoo.bench.stats import Sample, describe, metric_bounds, welch_p
-
-ALPHA = 0.05
+from zoo.bench.stats import ALPHA, Comparison, Sample, describe, metric_bounds
 
 
-def compare(records: list[dict], a: str, b: str) -> list[dict]:
+def compare(records: list[Record], a: str, b: str) -> list[dict]:
     """One row per task instance that both models ran: statistics, costs and a verdict."""
     rows = []
-    for label in sorted({r["label"] for r in records}, key=natural_key):
-        runs = {m: [r for r in records if r["label"] == label and r["model"] == m and r["status"] in store.DONE]
-                for m in (a, b)}
+    for label in sorted({r.label for r in records}, key=natural_key):
+        runs = {m: [r for r in records if r.label == label and r.model == m and r.done] for m in (a, b)}
         if not runs[a] or not runs[b]:
             continue
         head = runs[a][0]
-        values = {m: [r.get("test_metric") for r in runs[m]] for m in (a, b)}
-        bounds = metric_bounds(head["metric"], head["higher_is_better"])
-        row = {"label": label, "metric": head["metric"], "higher_is_better": head["higher_is_better"],
-               "baseline": head.get("baseline"), "p_value": welch_p(values[a], values[b])}
+        values = {m: [r.test_metric for r in runs[m]] for m in (a, b)}
+        bounds = metric_bounds(head.metric, head.higher_is_better)
+        test = stats.compare_samples(values[a], values[b], stats.margin_for(head.metric), head.higher_is_better)
+        row = {"label": label, "metric": head.metric, "higher_is_better": head.higher_is_better,
+               "baseline": head.baseline, "test": test, "p_value": test.welch_p}
         for m in (a, b):
-            solved = [r for r in runs[m] if r.get("solved")]
-            throughput = [r["train_sequences_per_second"] for r in runs[m] if r.get("train_sequences_per_second")]
+            solved = [r for r in runs[m] if r.solved]
+            throughput = [r.train_sequences_per_second for r in runs[m] if r.train_sequences_per_second]
             row[m] = {"stats": describe(values[m], bounds=bounds), "values": values[m],
-                      "params": runs[m][0].get("params"),
-                      "seconds_per_epoch": float(np.mean([r["seconds_per_epoch"] for r in runs[m]])),
+                      "params": runs[m][0].params,
+                      "seconds_per_epoch": float(np.mean([r.seconds_per_epoch for r in runs[m]])),
                       "sequences_per_second": float(np.mean(throughput)) if throughput else None,
                       "solved": len(solved), "runs": len(runs[m]),
-                      "epochs_to_solve": [r.get("epochs_to_solve") for r in runs[m] if r.get("epochs_to_solve")]}
+                      "epochs_to_solve": [r.epochs_to_solve for r in runs[m] if r.epochs_to_solve]}
         row["verdict"] = verdict(row, a, b)
         rows.append(row)
     return rows
 
 
 def verdict(row: dict, a: str, b: str) -> str:
-    sa, sb = row[a]["stats"], row[b]["stats"]
-    p = row["p_value"]
-    if sa.n < 2 or sb.n < 2 or p is None:
-        if sa.n >= 2 and sb.n >= 2 and sa.mean == sb.mean:
-            return f"identical results over {sa.n} seeds"
-        return f"too few seeds to test ({a}: {sa.n}, {b}: {sb.n}; need 2 each)"
-    n = min(sa.n, sb.n)
-    if p >= ALPHA:
-        return f"no significant difference with {n} seeds (p={p:.2g})"
-    higher = row["higher_is_better"]
-    winner = a if (sa.mean > sb.mean) == higher else b
-    return f"{winner.upper()} better, p={p:.2g}"
+    """The verdict word, then its evidence: 'GRU better: gru/lstm = 0.218× [0.0543, 0.879], Welch p=0.042, ...'."""
+    t: Comparison = row["test"]
+    if t.welch_p is None and t.tost_p is None:  # no test: too few seeds, or no log of a value <= 0
+        return f"{word(t, a, b)}: {t.note} ({a}: {t.n_a}, {b}: {t.n_b})"
+    text = f"{word(t, a, b)}: {difference(t, a, b)} [{_num(t.ci_low, t)}, {_num(t.ci_high, t)}], " \
+           f"Welch p={_p(t.welch_p)}, TOST p={_p(t.tost_p)} (margin {t.margin.describe()}), " \
+           f"{t.n_a} vs {t.n_b} seeds"
+    if t.decision == stats.EQUIVALENT and t.welch_p is None:
+        text += "; identical results"
+    elif t.decision == stats.EQUIVALENT and t.welch_p < ALPHA:
+        text += "; a real difference, inside the margin"
+    elif t.decision == stats.UNDECIDED:
+        test = {"Welch": "Welch's test finding the difference", "TOST": "TOST showing equivalence"}[t.needed_by]
+        text += (f"; about {t.seeds_needed} seeds a side would decide it ({test}, {stats.POWER:.0%} power at the "
+                 f"observed difference and spread)" if t.seeds_needed else
+                 f"; more than {stats.MOST_SEEDS} seeds a side would be needed (nearest: {test})")
+    return text
+
+
+def word(t: Comparison, a: str, b: str) -> str:
+    return {stats.A_BETTER: f"{a.upper()} better", stats.B_BETTER: f"{b.upper()} better",
+            stats.EQUIVALENT: "equivalent", stats.UNDECIDED: "undecided"}[t.decision]
+
+
+def _short(t: Comparison, a: str, b: str) -> str:
+    if t.decision != stats.UNDECIDED or t.needed_by is None:
+        return word(t, a, b)
+    return f"undecided ({'about ' + str(t.seeds_needed) if t.seeds_needed else f'>{stats.MOST_SEEDS}'} seeds a side)"
+
+
+def difference(t: Comparison, a: str, b: str) -> str:
+    """'gru - lstm = -0.0182' (absolute margin) or 'gru/lstm = 0.218×' (relative: the ratio of the means of logs)."""
+    return f"{b}/{a} = {_num(t.estimate, t)}×" if t.margin.relative else f"{b} - {a} = {_num(t.estimate, t)}"
+
+
+def _num(v: float, t: Comparison) -> str:
+    return f"{v:.3g}" if t.margin.relative else f"{v:+.3g}"
+
+
+def _p(p: float | None) -> str:
+    return "n/a" if p is None else f"{p:.2g}"
 
 
 def _ms(s: Sample) -> str:
@@ -84,18 +112,32 @@ def interval_methods(rows: list[dict], a: str, b: str) -> str:
 def render(rows: list[dict], a: str, b: str, run_dir: Path | str) -> str:
     lines = [f"# {a} vs {b}", "",
              f"Run: `{run_dir}`. Test metric over seeds: mean ± sample std and a 95% confidence interval of the "
-             f"mean that stays inside the metric's range (losses >= 0, accuracies in [0, 1]); "
-             f"p from Welch's t-test (scipy.stats.ttest_ind, equal_var=False), significant below {ALPHA}.", ""]
+             f"mean that stays inside the metric's range (losses >= 0, accuracies in [0, 1]).", "",
+             f"Verdicts: accuracies compare as the difference {b} - {a}, losses as the ratio {b}/{a} of geometric "
+             f"means (the tests run on log(value)), with a 95% Welch interval. Welch p: Welch's t-test of no "
+             f"difference; TOST p: two one-sided Welch tests of a difference inside the margin "
+             f"(accuracy {stats.ACCURACY_MARGIN.describe()}, losses {stats.LOSS_MARGIN.describe()}). "
+             f"At {ALPHA}: equivalent when TOST is significant, else the better model when Welch's test is, "
+             f"else undecided, with the seeds a side at which the nearer test reaches {stats.POWER:.0%} power "
+             f"if the observed difference and spread are the truth.", ""]
     if not rows:
         return "\n".join(lines + [f"No task in this run has finished cells of both {a} and {b}.", ""])
     lines += [f"Interval method: {interval_methods(rows, a, b)}.", ""]
-    lines += ["| task | metric | " + " | ".join(f"{m} mean ± std | {m} 95% CI" for m in (a, b))
-              + " | p | verdict |", "|---|---|" + "---:|---:|" * 2 + "---:|---|"]
+    lines += ["| task | metric | " + " | ".join(f"{m} mean ± std | {m} 95% CI" for m in (a, b)) + " |",
+              "|---|---|" + "---:|---:|" * 2]
     for r in rows:
         better = "↑" if r["higher_is_better"] else "↓"
         cells = " | ".join(f"{_ms(r[m]['stats'])} | {_ci(r[m]['stats'])}" for m in (a, b))
-        p = "—" if r["p_value"] is None else f"{r['p_value']:.3g}"
-        lines.append(f"| {r['label']} | {r['metric']} {better} | {cells} | {p} | {r['verdict']} |")
+        lines.append(f"| {r['label']} | {r['metric']} {better} | {cells} |")
+    lines += ["", "| task | difference [95% CI] | Welch p | TOST p | margin | seeds | verdict |",
+              "|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        t: Comparison = r["test"]
+        diff = "—" if t.estimate is None else difference(t, a, b)
+        if t.ci_low is not None:
+            diff += f" [{_num(t.ci_low, t)}, {_num(t.ci_high, t)}]"
+        lines.append(f"| {r['label']} | {diff} | {_p(t.welch_p)} | {_p(t.tost_p)} | {t.margin.describe()} "
+                     f"| {t.n_a} vs {t.n_b} | {_short(t, a, b)} |")
     lines += ["", "Cost and memory:", "",
               "| task | model | params | s/epoch | train seq/s | solved (epochs to solve) | baseline |",
               "|---|---|---:|---:|---:|---|---:|"]

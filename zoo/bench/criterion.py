@@ -1,5 +1,5 @@
-"""When a task counts as solved: defined once, written into every cell file, read back by the reports
-(which never rebuild a task to learn it)."""
+"""When a task counts as solved: defined once, written into every trial's record, read back by the reports
+(which never rebuild a task to learn it: `record.Record.criterion`)."""
 from __future__ import annotations
 
 import math
@@ -25,14 +25,10 @@ class Criterion:
     def describe(self) -> str:
         return f"{self.metric} {'>=' if self.higher_is_better else '<='} {self.threshold:g}"
 
-
-def of_record(record: dict) -> Criterion:
-    """The record's `solved_criterion`; cells written before that field have only the `solved_rule` text."""
-    stored = record.get("solved_criterion")
-    if stored:
-        return Criterion(stored["metric"], float(stored["threshold"]), bool(stored["higher_is_better"]))
-    match = RULE.match(record.get("solved_rule") or "")
-    if not match:
-        raise ValueError(f"cell {record.get('cell_id')}: no solved_criterion and an unreadable "
-                         f"solved_rule {record.get('solved_rule')!r}")
-    return Criterion(match["metric"], float(match["threshold"]), match["op"] == ">=")
+    @classmethod
+    def parse(cls, rule: str) -> Criterion:
+        """The inverse of `describe`, for cell files written before the criterion itself was stored."""
+        match = RULE.match(rule)
+        if not match:
+            raise ValueError(f"unreadable solved_rule {rule!r} (expected e.g. 'mse <= 0.01')")
+        return cls(match["metric"], float(match["threshold"]), match["op"] == ">=")

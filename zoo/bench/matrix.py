@@ -1,4 +1,5 @@
-"""A cell = (model, task, task parameters, seed, hyperparameters, recipe); a matrix = a list of cells."""
+"""A cell (a trial: one matrix entry, not an RNN cell) = (model, task, task parameters, seed, hyperparameters,
+recipe); a matrix = a list of cells. The name stays for the run folders it names (OUT/cells/)."""
 from __future__ import annotations
 
 import dataclasses

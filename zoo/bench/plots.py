@@ -11,8 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from zoo.bench import store, sweep  # noqa: E402
+import zoo  # noqa: E402
+from zoo.bench import sweep  # noqa: E402
 from zoo.bench.ordering import model_key, natural_key, slug  # noqa: E402
+from zoo.bench.record import Record  # noqa: E402
 from zoo.bench.stats import describe, metric_bounds  # noqa: E402
 
 SAVE = dict(dpi=110, bbox_inches="tight", metadata={"Software": None})  # no version stamp: stable bytes
@@ -20,7 +22,8 @@ SAVE = dict(dpi=110, bbox_inches="tight", metadata={"Software": None})  # no ver
 
 # A model's colour follows from its name alone, so it is the same in every figure: the family
 # (...rnn, ...lstm, ...gru) gives the hue, bidirectional is lighter, deep darker, and any other
-# variant takes one of the family's other tones by a stable hash of the name.
+# variant takes one of the family's other tones by its place among the registered variants of that
+# family (by name, so the colour does not depend on import order; a hash of the name collided).
 FAMILY_TONES = {  # base, bi*, deep_*, then the other variants' tones
     "rnn": ["#1f77b4", "#74add1", "#08306b", "#17becf", "#6a51a3", "#4292c6", "#9ecae1"],
     "lstm": ["#d62728", "#f4a582", "#67000d", "#9467bd", "#e377c2", "#ff7f0e", "#8c564b"],
@@ -35,9 +38,12 @@ def model_color(name: str) -> str:
     if family is None:
         return OTHER_TONES[zlib.crc32(name.encode()) % len(OTHER_TONES)]
     tones, prefix = FAMILY_TONES[family], name[: -len(family)]
-    if prefix in ("", "bi", "deep_"):
-        return tones[("", "bi", "deep_").index(prefix)]
-    return tones[3 + zlib.crc32(name.encode()) % (len(tones) - 3)]
+    plain = ("", "bi", "deep_")
+    if prefix in plain:
+        return tones[plain.index(prefix)]
+    variants = sorted(m for m in zoo.list_models() if m.endswith(family) and m[: -len(family)] not in plain)
+    place = variants.index(name) if name in variants else zlib.crc32(name.encode())
+    return tones[3 + place % (len(tones) - 3)]
 
 
 def _log_scale(metric: str, higher_is_better: bool) -> bool:
@@ -67,24 +73,24 @@ def seed_band(curves: list[list]) -> tuple[np.ndarray, ...] | None:
     return np.flatnonzero(keep) + 1, np.nanmean(grid, 0), np.nanmin(grid, 0), np.nanmax(grid, 0)
 
 
-def learning_curves(records: list[dict], out: Path) -> list[Path]:
+def learning_curves(records: list[Record], out: Path) -> list[Path]:
     """Per task instance: validation metric per epoch, mean line and min-max band over seeds, per model."""
     paths = []
-    for label in sorted({r["label"] for r in records}, key=natural_key):
-        runs = [r for r in records if r["label"] == label and r["status"] in store.DONE]
+    for label in sorted({r.label for r in records}, key=natural_key):
+        runs = [r for r in records if r.label == label and r.done]
         if not runs:
             continue
-        metric, higher = runs[0]["metric"], runs[0]["higher_is_better"]
+        metric, higher = runs[0].metric, runs[0].higher_is_better
         fig, ax = plt.subplots(figsize=(8, 5))
-        for model in sorted({r["model"] for r in runs}, key=model_key):
-            band = seed_band([r["history"].get(f"val_{metric}", []) for r in runs if r["model"] == model])
+        for model in sorted({r.model for r in runs}, key=model_key):
+            band = seed_band([r.history.get(f"val_{metric}", []) for r in runs if r.model == model])
             if band is None:
                 ax.plot([], [], color=model_color(model), label=f"{model} (no finite value)")
                 continue
             epochs, mean, low, high = band
             ax.plot(epochs, mean, color=model_color(model), label=model, lw=1.8)
             ax.fill_between(epochs, low, high, color=model_color(model), alpha=0.15)
-        ax.axhline(runs[0]["baseline"], color="black", ls="--", lw=1, label="baseline")
+        ax.axhline(runs[0].baseline, color="black", ls="--", lw=1, label="baseline")
         if _log_scale(metric, higher):
             ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
@@ -119,21 +125,21 @@ def _finish_panel(ax, names: list[str], baseline, metric: str, higher: bool, tit
     ax.set(title=title + ci, ylabel=f"test {metric}")
 
 
-def final_metrics(records: list[dict], out: Path) -> list[Path]:
+def final_metrics(records: list[Record], out: Path) -> list[Path]:
     """Test metric per model (mean, 95% CI, seeds as dots), one panel per task instance."""
-    labels = sorted({r["label"] for r in records if r["status"] in store.DONE}, key=natural_key)
+    labels = sorted({r.label for r in records if r.done}, key=natural_key)
     if not labels:
         return []
     fig, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 4.8), squeeze=False, layout="constrained")
     for ax, label in zip(axes[0], labels):
-        runs = [r for r in records if r["label"] == label and r["status"] in store.DONE]
-        metric, higher = runs[0]["metric"], runs[0]["higher_is_better"]
-        models = sorted({r["model"] for r in runs}, key=model_key)
+        runs = [r for r in records if r.label == label and r.done]
+        metric, higher = runs[0].metric, runs[0].higher_is_better
+        models = sorted({r.model for r in runs}, key=model_key)
         methods = set()
         for i, model in enumerate(models):
-            vals = [r["test_metric"] for r in runs if r["model"] == model and r.get("test_metric") is not None]
+            vals = [r.test_metric for r in runs if r.model == model and r.test_metric is not None]
             methods.add(_mean_and_ci(ax, i, model, vals, metric, higher))
-        _finish_panel(ax, models, runs[0]["baseline"], metric, higher, label, methods)
+        _finish_panel(ax, models, runs[0].baseline, metric, higher, label, methods)
     fig.suptitle("Final test metric (point: mean, bar: 95% CI of the mean, dots: seeds, dashed: baseline)")
     return [_save(fig, out / "final-metrics.png")]
 
@@ -153,7 +159,7 @@ def compare_chart(rows: list[dict], a: str, b: str, out: Path) -> Path | None:
     return _save(fig, out / f"compare-{a}-{b}.png")
 
 
-def memory_sweeps(records: list[dict], out: Path) -> list[Path]:
+def memory_sweeps(records: list[Record], out: Path) -> list[Path]:
     """Solved metric vs the swept parameter, per model."""
     paths = []
     for sw in sweep.find_sweeps(records):
@@ -195,5 +201,5 @@ def gradient_flow(result: dict, out: Path) -> Path:
     return _save(fig, out / f"gradients-{slug(result['task'])}.png")
 
 
-def run_figures(records: list[dict], out: Path) -> list[Path]:
+def run_figures(records: list[Record], out: Path) -> list[Path]:
     return learning_curves(records, out) + final_metrics(records, out) + memory_sweeps(records, out)

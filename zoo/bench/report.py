@@ -1,27 +1,27 @@
-"""results.md / results.csv / results.json, derived from the cell files alone (so a rebuild is byte-identical)."""
+"""results.md / results.csv / results.json, derived from the trials' records alone (so a rebuild is byte-identical)."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import criterion, store, sweep
+from zoo.bench import store, sweep
 from zoo.bench.ordering import model_key, natural_key
+from zoo.bench.record import STATUSES, Record
 
 CSV_FIELDS = ["cell_id", "task", "label", "model", "seed", "status", "metric", "test_metric", "best_val_metric",
               "baseline", "solved", "epochs", "epochs_to_solve", "params", "wall_seconds", "seconds_per_epoch",
               "train_sequences_per_second", "cudnn", "device", "git_commit", "config_hash", "error"]
+ENV_FIELDS = ("device", "git_commit")  # columns from the record's environment
 
 
-def flat_row(record: dict) -> dict:
-    env = record.get("environment", {})
-    row = {k: record.get(k) for k in CSV_FIELDS}
-    row.update(device=env.get("device"), git_commit=env.get("git_commit"))
-    if row["error"]:
-        row["error"] = row["error"].splitlines()[0]
+def flat_row(record: Record) -> dict:
+    row = {k: getattr(record.environment if k in ENV_FIELDS else record, k) for k in CSV_FIELDS}
+    row["error"] = record.error_line
     return row
 
 
@@ -32,28 +32,28 @@ def mean_std(values: list[float]) -> tuple[float | None, float | None]:
     return float(np.mean(finite)), (float(np.std(finite, ddof=1)) if len(finite) > 1 else None)
 
 
-def summarize(records: list[dict]) -> list[dict]:
+def summarize(records: list[Record]) -> list[dict]:
     """One row per (task instance, model): test metric mean/std over seeds, solved n/N, cost."""
-    groups: dict[tuple[str, str], list[dict]] = {}
+    groups: dict[tuple[str, str], list[Record]] = {}
     for r in records:
-        groups.setdefault((r["label"], r["model"]), []).append(r)
+        groups.setdefault((r.label, r.model), []).append(r)
     rows = []
     for (label, model), rs in sorted(groups.items(), key=lambda kv: (natural_key(kv[0][0]), model_key(kv[0][1]))):
-        scored = [r for r in rs if r["status"] in store.DONE]
-        mean, std = mean_std([r.get("test_metric") for r in scored])
-        statuses = {s: sum(r["status"] == s for r in rs) for s in ("completed", "diverged", "failed", "interrupted")}
+        scored = [r for r in rs if r.done]
+        mean, std = mean_std([r.test_metric for r in scored])
+        statuses = {s: sum(r.status == s for r in rs) for s in STATUSES}
         first = scored[0] if scored else rs[0]
         rows.append({
-            "task": rs[0]["task"], "label": label, "model": model, "metric": first.get("metric"),
-            "higher_is_better": first.get("higher_is_better"), "params": first.get("params"),
-            "n": len(rs), "seeds": sorted(r["seed"] for r in rs), "test_mean": mean, "test_std": std,
-            "test_values": [r.get("test_metric") for r in scored],
-            "best_val_mean": mean_std([r.get("best_val_metric") for r in scored])[0],
-            "baseline": first.get("baseline"), "solved": sum(bool(r.get("solved")) for r in rs),
-            "solved_rule": criterion.of_record(first).describe() if scored else None,
-            "seconds_per_epoch": mean_std([r.get("seconds_per_epoch") for r in scored])[0],
-            "sequences_per_second": mean_std([r.get("train_sequences_per_second") for r in scored])[0],
-            "epochs": mean_std([r.get("epochs") for r in scored])[0],
+            "task": rs[0].task, "label": label, "model": model, "metric": first.metric,
+            "higher_is_better": first.higher_is_better, "params": first.params,
+            "n": len(rs), "seeds": sorted(r.seed for r in rs), "test_mean": mean, "test_std": std,
+            "test_values": [r.test_metric for r in scored],
+            "best_val_mean": mean_std([r.best_val_metric for r in scored])[0],
+            "baseline": first.baseline, "solved": sum(bool(r.solved) for r in rs),
+            "solved_rule": first.criterion.describe() if scored else None,
+            "seconds_per_epoch": mean_std([r.seconds_per_epoch for r in scored])[0],
+            "sequences_per_second": mean_std([r.train_sequences_per_second for r in scored])[0],
+            "epochs": mean_std([r.epochs for r in scored])[0],
             "status": statuses,
         })
     return rows
@@ -72,21 +72,19 @@ def _status_note(status: dict) -> str:
     return ", ".join(f"{n} {s}" for s, n in status.items() if n and s != "completed") or "ok"
 
 
-def render_markdown(records: list[dict], run_info: dict, figures: list[str] = ()) -> str:
+def render_markdown(records: list[Record], run_info: dict, figures: list[str] = ()) -> str:
     rows = summarize(records)
     lines = ["# rnn-zoo results", ""]
     if run_info.get("command"):
         lines += [f"Command: `{run_info['command']}`", ""]
-    envs = sorted({json.dumps({k: v for k, v in r.get("environment", {}).items() if k != "git_commit"}, sort_keys=True)
-                   for r in records})
-    for env in envs:
-        e = json.loads(env)
-        if e.get("backend_version"):
-            backend = f"Keras {e.get('keras')} on {e['backend']} {e['backend_version']}"
-        else:  # cells from before backends were recorded ran on TensorFlow
-            backend = f"TensorFlow {e.get('tensorflow')}, Keras {e.get('keras')} ({e.get('backend')} backend)"
-        lines.append(f"Machine: {e.get('device')}; Python {e.get('python')}, {backend}, NumPy {e.get('numpy')}.")
-    commits = sorted({str(r.get("environment", {}).get("git_commit")) for r in records})
+    machines = {dataclasses.replace(r.environment, git_commit=None) for r in records}  # one line per machine
+    for e in sorted(machines, key=lambda e: json.dumps(e.to_json(), sort_keys=True)):
+        if e.backend_version:
+            backend = f"Keras {e.keras} on {e.backend} {e.backend_version}"
+        else:  # trials from before backends were recorded ran on TensorFlow
+            backend = f"TensorFlow {e.tensorflow}, Keras {e.keras} ({e.backend} backend)"
+        lines.append(f"Machine: {e.device}; Python {e.python}, {backend}, NumPy {e.numpy}.")
+    commits = sorted({str(r.environment.git_commit) for r in records})
     lines += [f"Code: git {', '.join(commits)}.", ""] if records else ["No cells yet.", ""]
     for label in sorted({r["label"] for r in rows}, key=natural_key):
         group = [r for r in rows if r["label"] == label]
@@ -110,7 +108,7 @@ def render_markdown(records: list[dict], run_info: dict, figures: list[str] = ()
     return "\n".join(lines)
 
 
-def render_csv(records: list[dict]) -> str:
+def render_csv(records: list[Record]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()

@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from zoo.bench import report, store
+from zoo.bench import report
 from zoo.bench.matrix import Cell
+from zoo.bench.record import Record
 
 
 class TablesReporter:
@@ -23,7 +24,7 @@ class TablesReporter:
     def on_cell_start(self, cell: Cell) -> None:
         pass
 
-    def on_cell_end(self, record: dict) -> None:
+    def on_cell_end(self, record: Record) -> None:
         self.paths = report.write_tables(self.out)
 
     def on_finish(self, outcome: str, failed: int) -> None:
@@ -54,15 +55,15 @@ class Progress:
         self._print(f"[{self.done + 1}/{self.total} | {_hms(elapsed)} elapsed | ETA {eta_text}] "
                     f"{cell.model} on {cell.label} seed {cell.seed} ...")
 
-    def on_cell_end(self, record: dict) -> None:
+    def on_cell_end(self, record: Record) -> None:
         self.done += 1
         self.ran += 1
-        if record["status"] in store.DONE:
-            outcome = (f"{record['metric']} {_fmt(record['test_metric'])} (baseline {_fmt(record['baseline'])}), "
-                       f"{record['epochs']} epochs, {record['wall_seconds']:.1f}s")
+        if record.done:
+            outcome = (f"{record.metric} {_fmt(record.test_metric)} (baseline {_fmt(record.baseline)}), "
+                       f"{record.epochs} epochs, {record.wall_seconds:.1f}s")
         else:
-            outcome = (record.get("error") or "").splitlines()[0][:200]
-        self._print(f"    {record['status']}: {outcome}")
+            outcome = (record.error_line or "")[:200]
+        self._print(f"    {record.status}: {outcome}")
 
     def on_finish(self, outcome: str, failed: int) -> None:
         if outcome == "interrupted":

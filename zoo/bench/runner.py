@@ -12,6 +12,7 @@ import tasks
 from tasks.base import Splits
 from zoo.bench import store
 from zoo.bench.matrix import Cell
+from zoo.bench.record import Record
 from zoo.bench.train import base_record, train_cell
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -20,7 +21,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 class Executor(Protocol):
     """Runs `fn` on each cell and yields the records. A process pool or a cluster can stand in later."""
 
-    def map(self, fn: Callable[[Cell], dict], cells: Iterable[Cell]) -> Iterator[dict]: ...
+    def map(self, fn: Callable[[Cell], Record], cells: Iterable[Cell]) -> Iterator[Record]: ...
 
 
 class Reporter(Protocol):
@@ -30,7 +31,7 @@ class Reporter(Protocol):
 
     def on_cell_start(self, cell: Cell) -> None: ...
 
-    def on_cell_end(self, record: dict) -> None: ...  # the record is on disk already
+    def on_cell_end(self, record: Record) -> None: ...  # the record is on disk already
 
     def on_finish(self, outcome: str, failed: int) -> None: ...  # outcome: "finished" or "interrupted"
 
@@ -38,7 +39,7 @@ class Reporter(Protocol):
 class SerialExecutor:
     """One cell after another, in this process."""
 
-    def map(self, fn: Callable[[Cell], dict], cells: Iterable[Cell]) -> Iterator[dict]:
+    def map(self, fn: Callable[[Cell], Record], cells: Iterable[Cell]) -> Iterator[Record]:
         for cell in cells:
             yield fn(cell)
 
@@ -98,7 +99,7 @@ def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (),
     failed = 0
     ctrl_c = CtrlC()
 
-    def run_one(cell: Cell) -> dict:
+    def run_one(cell: Cell) -> Record:
         if ctrl_c.requested:
             raise KeyboardInterrupt
         running.update(cell=cell, start=time.perf_counter())
@@ -109,8 +110,8 @@ def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (),
                                 tensorboard=out / "tensorboard" if tensorboard else None,
                                 stop_requested=lambda: ctrl_c.requested)
         except Exception as err:  # one broken cell must not stop the matrix
-            record = {**base_record(cell), "status": "failed", "error": f"{type(err).__name__}: {err}",
-                      "traceback": traceback.format_exc(), "wall_seconds": time.perf_counter() - running["start"]}
+            record = base_record(cell, "failed", error=f"{type(err).__name__}: {err}",
+                                 traceback=traceback.format_exc(), wall_seconds=time.perf_counter() - running["start"])
         store.save_cell(out, record)  # on disk before the next cell starts
         running.clear()
         for r in reporters:
@@ -120,12 +121,12 @@ def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (),
     try:
         with ctrl_c:
             for record in (executor or SerialExecutor()).map(run_one, todo):
-                failed += record["status"] == "failed"
+                failed += record.failed
     except KeyboardInterrupt:
         cell = running.get("cell")
         if cell is not None:
-            store.save_cell(out, {**base_record(cell), "status": "interrupted", "error": "KeyboardInterrupt",
-                                  "wall_seconds": time.perf_counter() - running["start"]})
+            store.save_cell(out, base_record(cell, "interrupted", error="KeyboardInterrupt",
+                                             wall_seconds=time.perf_counter() - running["start"]))
         for r in reporters:
             r.on_finish("interrupted", failed)
         return EXIT_INTERRUPTED

@@ -1,4 +1,5 @@
-"""Cell files on disk: one JSON per finished cell, written atomically, read back for resume and reports."""
+"""Cell files on disk: one JSON per finished trial (record.Record), written atomically, read back for resume
+and reports."""
 from __future__ import annotations
 
 import json
@@ -8,12 +9,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zoo.bench.record import DONE, Record, RecordError  # noqa: F401  (store.DONE)
 from zoo.bench.values import UsageError
 
 if TYPE_CHECKING:
     from zoo.bench.matrix import Cell
 
-DONE = ("completed", "diverged")  # a resumed run does not repeat these
 TMP_SUFFIX = ".tmp"
 
 
@@ -64,18 +65,26 @@ def write_json(path: Path, obj: Any) -> None:
     write_atomic(path, json.dumps(clean_json(obj), indent=1, sort_keys=True) + "\n")
 
 
-def save_cell(out: Path, record: dict) -> Path:
-    path = cells_dir(out) / f"{record['cell_id']}.json"
-    write_json(path, record)
+def save_cell(out: Path, record: Record) -> Path:
+    path = cells_dir(out) / f"{record.cell_id}.json"
+    write_json(path, record.to_json())
     return path
 
 
-def load_cells(out: Path) -> list[dict]:
-    """Every cell record under `out`, sorted by id; stale temporary files are ignored."""
+def load_cells(out: Path) -> list[Record]:
+    """Every trial's record under `out`, sorted by id; stale temporary files are ignored."""
     folder = cells_dir(out)
     if not folder.is_dir():
         return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    return [load_record(p) for p in sorted(folder.glob("*.json"))]
+
+
+def load_record(path: Path) -> Record:
+    """One cell file; a file that holds no record is a RecordError naming the file and the field."""
+    try:
+        return Record.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (RecordError, json.JSONDecodeError) as err:
+        raise RecordError(f"{path}: {err}") from None
 
 
 def remove_stale_temporaries(out: Path) -> int:
@@ -88,21 +97,20 @@ def remove_stale_temporaries(out: Path) -> int:
 
 def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
     """Ids of cells already done under `out`; a file from a different config is a UsageError."""
-    existing = {r["cell_id"]: r for r in load_cells(out)}
+    existing = {r.cell_id: r for r in load_cells(out)}
     done = set()
     for cell in cells:
         record = existing.get(cell.cell_id)
         if record is None:
             continue
-        if record.get("config_hash") != cell.config_hash:
-            ran_on = record.get("config", {}).get("backend", "tensorflow (before backends were recorded)")
-            if ran_on != cell.backend:
-                raise UsageError(f"{out} holds cells run on {ran_on}, this run is on {cell.backend}; a run "
+        if record.config_hash != cell.config_hash:
+            if record.backend != cell.backend:
+                raise UsageError(f"{out} holds cells run on {record.backend}, this run is on {cell.backend}; a run "
                                  f"directory keeps one backend: use another --out or the same --backend")
             raise UsageError(
                 f"{out} already holds cell {cell.cell_id} from a different config "
-                f"(hash {record.get('config_hash')} != {cell.config_hash}); use another --out"
+                f"(hash {record.config_hash} != {cell.config_hash}); use another --out"
             )
-        if record.get("status") in DONE:
+        if record.done:
             done.add(cell.cell_id)
     return done

@@ -1,4 +1,4 @@
-"""Memory sweeps: a task parameter (e.g. copy.T) swept across cells, and each model's memory horizon."""
+"""Memory sweeps: a task parameter (e.g. copy.T) swept across trials, and each model's memory horizon."""
 from __future__ import annotations
 
 import json
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zoo.bench import store
-from zoo.bench.criterion import Criterion, of_record
+from zoo.bench.criterion import Criterion
 from zoo.bench.ordering import model_key
+from zoo.bench.record import Record
 
 
 @dataclass(frozen=True)
@@ -16,35 +16,35 @@ class Sweep:
     task: str
     param: str
     values: list  # sorted
-    solved: Criterion  # as the cells recorded it; the horizon counts the values where it is met
+    solved: Criterion  # as the trials recorded it; the horizon counts the values where it is met
 
 
-def find_sweeps(records: list[dict]) -> list[Sweep]:
-    """Tasks whose cells differ in exactly one parameter, with at least 2 values of it (and a scored cell)."""
+def find_sweeps(records: list[Record]) -> list[Sweep]:
+    """Tasks whose trials differ in exactly one parameter, with at least 2 values of it (and a scored trial)."""
     sweeps = []
-    for task_name in sorted({r["task"] for r in records}):
-        params = [r["config"]["task_params"] for r in records if r["task"] == task_name]
+    for task_name in sorted({r.task for r in records}):
+        params = [r.config.task_params for r in records if r.task == task_name]
         varying = [k for k in params[0] if len({json.dumps(p.get(k)) for p in params}) > 1]
-        scored = [r for r in records if r["task"] == task_name and r["status"] in store.DONE]
+        scored = [r for r in records if r.task == task_name and r.done]
         if len(varying) != 1 or not scored:
             continue
         key = varying[0]
         values = sorted({p[key] for p in params}, key=lambda v: (v is None, v))
-        sweeps.append(Sweep(task_name, key, values, of_record(scored[0])))
+        sweeps.append(Sweep(task_name, key, values, scored[0].criterion))
     return sweeps
 
 
-def sweep_table(records: list[dict], sw: Sweep) -> list[dict]:
+def sweep_table(records: list[Record], sw: Sweep) -> list[dict]:
     """Per model: the solved metric's mean at each value, solved n/N, and the memory horizon."""
     rows = []
-    for model in sorted({r["model"] for r in records if r["task"] == sw.task}, key=model_key):
+    for model in sorted({r.model for r in records if r.task == sw.task}, key=model_key):
         row = {"model": model, "points": {}, "horizon": None}
         for value in sw.values:
-            runs = [r for r in records if r["task"] == sw.task and r["model"] == model
-                    and r["config"]["task_params"][sw.param] == value]
-            scored = [r["test"].get(sw.solved.metric) for r in runs if r["status"] in store.DONE]
+            runs = [r for r in records if r.task == sw.task and r.model == model
+                    and r.config.task_params[sw.param] == value]
+            scored = [r.test.get(sw.solved.metric) for r in runs if r.done]
             scored = [v for v in scored if v is not None]
-            solved = sum(bool(r.get("solved")) for r in runs)
+            solved = sum(bool(r.solved) for r in runs)
             row["points"][value] = {"mean": float(np.mean(scored)) if scored else None,
                                     "std": float(np.std(scored, ddof=1)) if len(scored) > 1 else None,
                                     "solved": solved, "runs": len(runs)}
@@ -54,7 +54,7 @@ def sweep_table(records: list[dict], sw: Sweep) -> list[dict]:
     return rows
 
 
-def render_markdown(records: list[dict]) -> list[str]:
+def render_markdown(records: list[Record]) -> list[str]:
     lines = []
     for sw in find_sweeps(records):
         lines += [f"## Memory sweep: {sw.task}.{sw.param}", "",

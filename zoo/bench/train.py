@@ -1,7 +1,6 @@
-"""Train and evaluate one cell, returning its record (a JSON-able dict)."""
+"""Train and evaluate one trial (a matrix entry, matrix.Cell), returning its record (record.Record)."""
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import zoo
 from tasks.base import Recipe, Splits, Task
 from zoo.bench.matrix import Cell
 from zoo.bench.metadata import cudnn_status, environment
+from zoo.bench.record import Config, Environment, Record
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -95,7 +95,7 @@ def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> k
 
 
 def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: Path | None = None,
-               stop_requested: Callable[[], bool] = lambda: False) -> dict:
+               stop_requested: Callable[[], bool] = lambda: False) -> Record:
     """Build, train (early stopping on validation, best weights restored) and test one cell.
 
     Raises KeyboardInterrupt, from plain Python, when `stop_requested()` turned true meanwhile.
@@ -131,44 +131,37 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
     epochs = len(clock.epoch_seconds)
     steady = sorted(clock.train_seconds[1:] or clock.train_seconds)  # epoch 1 includes tracing
     train_s = steady[len(steady) // 2] if steady else float("nan")
-    return {
-        **base_record(cell),
-        "status": status,
-        "error": f"non-finite loss in epoch {nan_guard.diverged_at + 1}" if nan_guard.diverged_at is not None else None,
-        "test": {k: float(v) for k, v in test.items()},
-        "metric": task.metric,
-        "higher_is_better": task.higher_is_better,
-        "test_metric": float(test[task.metric]),
-        "best_val_metric": best_val,
-        "baseline": task.baseline,
-        "solved_rule": task.solved.describe(),
-        "solved_criterion": dataclasses.asdict(task.solved),
-        "solved": status == "completed" and task.solved.met(float(test[task.solved.metric])),
-        "epochs_to_solve": _epochs_to_solve(history, task),
-        "history": {k: [float(x) for x in v] for k, v in history.items()},
-        "epochs": epochs,
-        "params": model.count_params(),
-        "wall_seconds": wall,
-        "epoch_seconds": clock.epoch_seconds,
-        "seconds_per_epoch": sum(clock.epoch_seconds) / max(1, epochs),
-        "train_sequences_per_second": splits.sizes["train"] / train_s if train_s > 0 else None,
-        "n_train": splits.sizes["train"],
-        "cudnn": cudnn_status(model),
-    }
+    return base_record(
+        cell, status,
+        error=f"non-finite loss in epoch {nan_guard.diverged_at + 1}" if nan_guard.diverged_at is not None else None,
+        wall_seconds=wall,
+        test={k: float(v) for k, v in test.items()},
+        metric=task.metric,
+        higher_is_better=task.higher_is_better,
+        test_metric=float(test[task.metric]),
+        best_val_metric=best_val,
+        baseline=task.baseline,
+        solved_rule=task.solved.describe(),
+        solved_criterion=task.solved,
+        solved=status == "completed" and task.solved.met(float(test[task.solved.metric])),
+        epochs_to_solve=_epochs_to_solve(history, task),
+        history={k: [float(x) for x in v] for k, v in history.items()},
+        epochs=epochs,
+        params=model.count_params(),
+        epoch_seconds=clock.epoch_seconds,
+        seconds_per_epoch=sum(clock.epoch_seconds) / max(1, epochs),
+        train_sequences_per_second=splits.sizes["train"] / train_s if train_s > 0 else None,
+        n_train=splits.sizes["train"],
+        cudnn=cudnn_status(model),
+    )
 
 
-def base_record(cell: Cell) -> dict:
-    """The identity and environment of a cell, common to every status."""
-    return {
-        "cell_id": cell.cell_id,
-        "label": cell.label,
-        "config": cell.config(),
-        "config_hash": cell.config_hash,
-        "model": cell.model,
-        "task": cell.task,
-        "seed": cell.seed,
-        "environment": environment(),
-    }
+def base_record(cell: Cell, status: str, *, error: str | None, wall_seconds: float, **outcome) -> Record:
+    """The trial's record: its identity and environment (common to every status), then `outcome`."""
+    return Record(cell_id=cell.cell_id, label=cell.label, model=cell.model, task=cell.task, seed=cell.seed,
+                  config=Config(**cell.config()), config_hash=cell.config_hash,
+                  environment=Environment(**environment()), status=status, error=error,
+                  wall_seconds=wall_seconds, **outcome)
 
 
 def _best(values: list[float], higher: bool) -> float | None:
