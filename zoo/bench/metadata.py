@@ -71,6 +71,8 @@ def cudnn_status(model: keras.Model) -> str:
     packed = all(isinstance(x, PackedRecurrent) for x in layers)  # masked calls made unmasked (zoo.packed_rnn)
     if backend != "tensorflow" and not packed and any(getattr(x, "mask_zero", False) for x in model.layers):
         return f"eligible, but masked inputs take the generic loop on {backend}"
+    if backend == "jax" and any(isinstance(x, keras.layers.GRU) for x in layers):
+        return "no cuDNN GRU on jax (a fused scan)"  # Keras's JAX GRU is a lax.scan, whatever use_cudnn says
     return "applied" if backends.gpu_name() else "eligible (no GPU)"
 
 
