@@ -111,6 +111,7 @@ def test_kill_9_loses_no_finished_cell_and_resume_skips_them(tmp_path):
     proc.wait()
     finished = {p.name: p.read_text() for p in (out / "cells").glob("*.json")}
     assert 2 <= len(finished) < 6, "kill came too late to test anything"
+    assert list((out / "claims").glob("*.claim")), "the killed run left no claim: its recovery is not tested"
     for text in finished.values():
         assert json.loads(text)["status"] == "completed"  # no half-written cell file
     resumed = cli(*args)
@@ -120,7 +121,7 @@ def test_kill_9_loses_no_finished_cell_and_resume_skips_them(tmp_path):
     assert len(after) == 6
     for name, text in finished.items():
         assert after[name] == text  # not re-run
-    assert not list(out.rglob(f"*{store.TMP_SUFFIX}"))
+    assert not list(out.rglob(f"*{store.TMP_SUFFIX}")) and not (out / "claims").exists(), list(out.rglob("claims/*"))
     assert (out / "results.md").read_text().count("| 1/1 |") + (out / "results.md").read_text().count("| 0/1 |") == 6
 
 
@@ -191,16 +192,18 @@ def cli_runs(tmp_path_factory):
     """Tiny runs through the CLI, which turns op determinism on for the process it runs in (never this one)."""
     root = tmp_path_factory.mktemp("determinism")
     full = ["--models", "gru,lstm,peephole_lstm", "--seeds", "2"]
-    runs = {"a": full, "a_again": full, "alone": ["--models", "peephole_lstm", "--seeds", "1"]}
+    runs = {"a": full, "a_again": full, "alone": ["--models", "peephole_lstm", "--seeds", "1"],
+            "jobs_2": [*full, "--jobs", "2"]}
     for name, args in runs.items():
         proc = cli("run", "--preset", "smoke", "--tasks", "adding", *TINY_SETS, *args, "--out", str(root / name))
         assert proc.returncode == 0, proc.stderr[-3000:]
-    return {name: {(r.model, r.seed): r for r in store.load_cells(root / name)} for name in runs}
+    records = {name: {(r.model, r.seed): r for r in store.load_cells(root / name)} for name in runs}
+    return records, {name: root / name for name in runs}
 
 
 @pytest.mark.slow
 def test_same_seed_same_result_on_cpu(cli_runs):
-    a, again = cli_runs["a"], cli_runs["a_again"]
+    a, again = cli_runs[0]["a"], cli_runs[0]["a_again"]
     assert len(a) == len(again) == 6
     for key, record in a.items():
         assert record.test == again[key].test and record.history == again[key].history
@@ -210,13 +213,37 @@ def test_same_seed_same_result_on_cpu(cli_runs):
 @pytest.mark.slow
 def test_a_cells_result_does_not_depend_on_the_cells_run_before_it(cli_runs):
     """Resuming or running a subset must reproduce the full run's numbers (shared data, fresh shuffles)."""
-    (single,) = cli_runs["alone"].values()
-    full = cli_runs["a"][("peephole_lstm", 0)]  # ran after gru and lstm on the same data
+    (single,) = cli_runs[0]["alone"].values()
+    full = cli_runs[0]["a"][("peephole_lstm", 0)]  # ran after gru and lstm on the same data
     assert single.history == full.history and single.test == full.test
 
 
+@pytest.mark.slow
+def test_jobs_2_gives_the_results_and_tables_of_jobs_1(cli_runs):
+    """Worker processes with their share of the threads train the same numbers as the runner's own process."""
+    records, outs = cli_runs
+    a, jobs = records["a"], records["jobs_2"]
+    assert a.keys() == jobs.keys()
+    for key, record in a.items():
+        assert record.test == jobs[key].test and record.history == jobs[key].history, key
+        assert record.config_hash == jobs[key].config_hash
+    timing = {"wall_seconds", "seconds_per_epoch", "train_sequences_per_second", "s/epoch", "train seq/s"}
+
+    def untimed(rows: list[list[str]]) -> list[list[str]]:  # the header names the columns dropped
+        keep = [i for i, name in enumerate(rows[0]) if name.strip() not in timing]
+        return [[row[i] for i in keep] for row in rows]
+
+    for out in outs["a"], outs["jobs_2"]:
+        assert (out / "results.md").read_text().count("| 2 | 0.1667 |") == 3  # the rows compared below
+    csv = {name: [line.split(",") for line in (outs[name] / "results.csv").read_text().splitlines()]
+           for name in ("a", "jobs_2")}
+    md = {name: [line.split("|") for line in (outs[name] / "results.md").read_text().splitlines()
+                 if line.startswith("| ")] for name in ("a", "jobs_2")}
+    assert untimed(csv["a"]) == untimed(csv["jobs_2"]) and untimed(md["a"]) == untimed(md["jobs_2"])
+
+
 @pytest.mark.parametrize("args,message", [
-    (["run", "--models", "lstmm"], "--models: 'lstmm' matches no model; known models: bigru"),
+    (["run", "--models", "lstmm"], "--models: 'lstmm' matches no model; known models: attention_bilstm, bigru"),
     (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, copy, imdb"),
     (["run", "--preset", "huge"], "--preset 'huge' is unknown; valid: smoke, quick, paper"),
     (["run", "--set", "adding.T"], "--set 'adding.T': expected TASK.PARAM=VALUE"),
@@ -244,8 +271,9 @@ def test_bad_cli_input_exits_2_with_one_line(args, message, capsys):
 def test_python_m_zoo_exit_code_for_bad_input():
     proc = cli("run", "--models", "nope")
     assert proc.returncode == 2
-    assert proc.stderr.strip().endswith("known models: bigru, bilstm, birnn, cifg_lstm, deep_gru, deep_lstm, "
-                                        "deep_rnn, gru, lstm, peephole_lstm, rnn")
+    import zoo
+
+    assert proc.stderr.strip().endswith(f"known models: {', '.join(zoo.list_models())}")
 
 
 def test_list_shows_models_tasks_presets(capsys):
@@ -385,6 +413,9 @@ class Recorder:
     def on_cell_end(self, record):
         on_disk = (store.cells_dir(self.out) / f"{record.cell_id}.json").exists()
         self.calls.append(("cell_end", record.model, record.status, on_disk))
+
+    def on_cell_skipped(self, cell, reason, in_progress):
+        self.calls.append(("cell_skipped", cell.model, reason, in_progress))
 
     def on_finish(self, outcome, failed):
         self.calls.append(("finish", outcome, failed))

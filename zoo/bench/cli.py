@@ -43,6 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="require --out to hold an earlier run to resume")
     run.add_argument("-v", "--verbose", action="store_true", help="Keras epoch logs and TensorFlow's start-up logs")
     run.add_argument("--tensorboard", action="store_true", help="a TensorBoard log dir per cell under OUT/tensorboard")
+    run.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="train N cells at once in local worker processes, each with 1/N of the CPU threads "
+                          "(default: 1, in this process); same results as --jobs 1")
+    run.add_argument("--executor", choices=["local", "ray"], default="local",
+                     help="local (this machine, --jobs) or ray: each cell a Ray task, on a local Ray instance or "
+                          "the cluster at --address (pip install -e '.[ray]')")
+    run.add_argument("--address", metavar="HOST:PORT", help="with --executor ray: an existing Ray cluster's head")
+    run.add_argument("--cpus-per-cell", type=int, default=1, metavar="N",
+                     help="with --executor ray: CPUs (and threads) each cell's task needs (default: 1)")
+    run.add_argument("--gpus-per-cell", type=float, default=0, metavar="G",
+                     help="with --executor ray: GPUs each cell's task needs, e.g. 1 or 0.5 (default: 0)")
 
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
     rep.add_argument("run_dir", help="a folder written by `rnn-zoo run` (holding cells/*.json)")
@@ -262,6 +273,7 @@ def cmd_run(args, argv: list[str]) -> int:
 
     out = out_dir(args)
     store.check_writable(out)
+    executor = executor_from_args(args)
     if args.resume and not store.load_cells(out):
         raise UsageError(f"--resume: {out} holds no earlier run")
     for key in sorted({(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}):
@@ -269,6 +281,8 @@ def cmd_run(args, argv: list[str]) -> int:
             tasks.create_task(key[0], **json.loads(key[1])).check_data()
         except tasks.DataUnavailableError as err:
             raise UsageError(str(err)) from None
+    if args.executor == "ray":
+        executor.connect()  # a cluster that cannot be reached exits 2 before anything is created
     backends.make_deterministic()  # same seed, same backend, same machine: same result
     print(f"results go to {out}/ ({len(cells)} cells)", file=sys.stderr, flush=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -277,11 +291,44 @@ def cmd_run(args, argv: list[str]) -> int:
         store.write_json(info, {"command": "rnn-zoo " + shlex.join(argv), "preset": args.preset,
                                 "cells": len(cells)})
     tables = TablesReporter(out)
-    code = runner.run_matrix(cells, out, reporters=[tables, Progress(out)], verbose=args.verbose,
+    progress = Progress(out, concurrent=args.jobs > 1 or args.executor == "ray")
+    code = runner.run_matrix(cells, out, reporters=[tables, progress], executor=executor, verbose=args.verbose,
                              tensorboard=args.tensorboard)
     for path in tables.paths:
         print(path)
     return code
+
+
+def executor_from_args(args):
+    """The executor `run` trains with; UsageError for flags that do not fit together."""
+    from zoo.bench.values import UsageError
+
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected an integer >= 1")
+    if args.executor != "ray":
+        for flag, value, default in [("--address", args.address, None), ("--cpus-per-cell", args.cpus_per_cell, 1),
+                                     ("--gpus-per-cell", args.gpus_per_cell, 0)]:
+            if value != default:
+                raise UsageError(f"{flag} needs --executor ray (the executor is {args.executor})")
+        if args.jobs == 1:
+            from zoo.bench.runner import SerialExecutor
+
+            return SerialExecutor()
+        from zoo.bench.workers import ProcessExecutor
+
+        return ProcessExecutor(args.jobs)
+    if args.jobs != 1:
+        raise UsageError(f"--jobs {args.jobs}: with --executor ray the cluster's CPUs set how many cells train at "
+                         "once (--cpus-per-cell sets each one's share)")
+    if args.cpus_per_cell < 1:
+        raise UsageError(f"--cpus-per-cell {args.cpus_per_cell}: expected an integer >= 1")
+    if not args.gpus_per_cell >= 0:
+        raise UsageError(f"--gpus-per-cell {args.gpus_per_cell}: expected a number >= 0")
+    from zoo.bench import ray_executor
+
+    if args.address is not None:
+        ray_executor.check_address(args.address)
+    return ray_executor.RayExecutor(args.address, args.cpus_per_cell, args.gpus_per_cell, verbose=args.verbose)
 
 
 def cmd_report(args) -> int:

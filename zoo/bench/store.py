@@ -2,10 +2,13 @@
 and reports."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +19,9 @@ if TYPE_CHECKING:
     from zoo.bench.matrix import Cell
 
 TMP_SUFFIX = ".tmp"
+CORRUPT_SUFFIX = ".corrupt"  # a cell file that cannot be read is kept under this name, beside the others
+HOST = socket.gethostname()
+STALE_SECONDS = 600  # a file another host left untouched this long belongs to a dead run
 
 
 def cells_dir(out: Path) -> Path:
@@ -46,9 +52,13 @@ def check_writable(out: Path, flag: str = "--out") -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file, fsync, then rename over `path`: readers see all or nothing."""
+    """Write to a temporary file, fsync, then rename over `path`: readers see all or nothing.
+
+    The temporary file is named after its writer (NAME~PID@HOST.tmp), so runs sharing a folder
+    neither collide nor delete each other's half-written files.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + TMP_SUFFIX)
+    tmp = path.with_name(f"{path.name}~{os.getpid()}@{HOST}{TMP_SUFFIX}")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
@@ -87,12 +97,86 @@ def load_record(path: Path) -> Record:
         raise RecordError(f"{path}: {err}") from None
 
 
+def set_aside_corrupt(out: Path) -> list[str]:
+    """Move every unreadable cell file to NAME.json.corrupt (kept, never deleted), so its cell runs again.
+
+    Returns one line per file moved. Runs doing this at once are harmless: one of them moves each file.
+    """
+    lines = []
+    for path in sorted(cells_dir(out).glob("*.json")):
+        reason = _unreadable(path)
+        if reason is not None and (aside := _move_aside(path)) is not None:
+            lines.append(f"corrupt cell file {path} moved to {aside.name} ({reason[:160]}); its cell runs again")
+    return lines
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why `path` holds no record of its cell (truncated, not JSON, not a record, another cell's), or None."""
+    try:
+        record = load_record(path)
+    except FileNotFoundError:  # moved aside by another run meanwhile
+        return None
+    except (RecordError, UnicodeDecodeError) as err:
+        return str(err).removeprefix(f"{path}: ")
+    return None if record.cell_id == path.stem else f"it holds cell {record.cell_id}"
+
+
+def _move_aside(path: Path) -> Path | None:
+    """Rename `path` to the first free NAME.corrupt[.N]; None if another run moved it first."""
+    for n in itertools.count(1):
+        aside = path.with_name(f"{path.name}{CORRUPT_SUFFIX}{'' if n == 1 else f'.{n}'}")
+        try:  # reserve the name first: a plain rename would replace an earlier corrupt copy
+            os.close(os.open(aside, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            aside.unlink()
+            return None
+        return aside
+
+
+def cell_stamp(out: Path, cell_id: str) -> int | None:
+    """When the cell's file was last written (ns), or None: tells whether another run wrote it meanwhile."""
+    try:
+        return (cells_dir(out) / f"{cell_id}.json").stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def writer_is_gone(host: str, pid: int, mtime: float) -> bool:
+    """Whether the process that wrote a file (a temporary, a claim) is dead: gone from this host, or
+    silent longer than STALE_SECONDS on another."""
+    if time.time() - mtime > STALE_SECONDS:
+        return True
+    return host == HOST and not pid_alive(pid)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 def remove_stale_temporaries(out: Path) -> int:
-    """Delete half-written files a killed run left behind; returns how many."""
-    stale = list(cells_dir(out).glob(f"*{TMP_SUFFIX}")) + list(Path(out).glob(f"*{TMP_SUFFIX}"))
-    for path in stale:
-        path.unlink()
-    return len(stale)
+    """Delete half-written files that killed runs left behind (never those of a live run); returns how many."""
+    removed = 0
+    for path in [*cells_dir(out).glob(f"*{TMP_SUFFIX}"), *Path(out).glob(f"*{TMP_SUFFIX}")]:
+        writer = path.name[:-len(TMP_SUFFIX)].rpartition("~")[2]
+        pid, _, host = writer.partition("@")
+        try:
+            gone = writer_is_gone(host, int(pid), path.stat().st_mtime) if pid.isdigit() else True
+            if gone:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # its writer renamed it meanwhile
+            continue
+    return removed
 
 
 def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
