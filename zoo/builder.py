@@ -14,6 +14,7 @@ from typing import Callable
 
 import keras
 
+from zoo.packed_rnn import packed
 from zoo.pooling import POOLINGS, SequencePooling
 from zoo.scan_rnn import ScanRNN
 from zoo.spec import Spec
@@ -163,6 +164,8 @@ def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: di
         return None
     inputs, x = _input_layers(spec, cfg)
     pooled = not spec.output.per_step
+    if family.cudnn and spec.input.padded:
+        family = _packed_family(family)
     if cfg.block == "residual":
         x = _residual_stack(family, cfg, x)  # (batch, time, units)
     else:
@@ -170,6 +173,11 @@ def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: di
     if pooled and (cfg.block == "residual" or cfg.pooling != "last"):
         x = SequencePooling(cfg.pooling, name="pooling")(x)  # (batch, features)
     return keras.Model(inputs, _head(spec, x), name=name)
+
+
+def _packed_family(family: CellFamily) -> CellFamily:
+    """`family` making zoo.packed_rnn's LSTM/GRU, which take a padded input's mask to the fused kernel."""
+    return dataclasses.replace(family, make_layer=lambda *args: packed(family.make_layer(*args)))
 
 
 def _plain_stack(family: CellFamily, cfg: RecurrentConfig, x, top_sequences: bool):

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from zoo.bench import backends
+from zoo.packed_rnn import PackedRecurrent
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,20 +63,32 @@ def git_commit() -> str | None:
 
 def cudnn_status(model: keras.Model) -> str:
     """Whether Keras can take the fused cuDNN kernel for every recurrent layer of `model`."""
-    layers = []
-    for layer in model.layers:
-        inner = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
-        layers += [x for x in inner if isinstance(x, keras.layers.RNN)]
-    eligible = all(_cudnn_eligible(x) for x in layers)
+    layers = [x for x in recurrent_layers(model) if isinstance(x, keras.layers.RNN)]
+    eligible = all(cudnn_eligible(x) for x in layers)
     if not eligible:
         return "not eligible"
     backend = keras.backend.backend()
-    if backend != "tensorflow" and any(getattr(x, "mask_zero", False) for x in model.layers):
+    packed = all(isinstance(x, PackedRecurrent) for x in layers)  # masked calls made unmasked (zoo.packed_rnn)
+    if backend != "tensorflow" and not packed and any(getattr(x, "mask_zero", False) for x in model.layers):
         return f"eligible, but masked inputs take the generic loop on {backend}"
+    if backend == "jax" and any(isinstance(x, keras.layers.GRU) for x in layers):
+        return "no cuDNN GRU on jax (a fused scan)"  # Keras's JAX GRU is a lax.scan, whatever use_cudnn says
     return "applied" if backends.gpu_name() else "eligible (no GPU)"
 
 
-def _cudnn_eligible(layer: keras.layers.Layer) -> bool:
+def recurrent_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """The model's recurrent layers (Keras RNNs, zoo.ScanRNN), each direction of a Bidirectional apart."""
+    from zoo.scan_rnn import ScanRNN
+
+    layers = []
+    for layer in model.layers:
+        inner = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
+        layers += [x for x in inner if isinstance(x, (keras.layers.RNN, ScanRNN))]
+    return layers
+
+
+def cudnn_eligible(layer: keras.layers.Layer) -> bool:
+    """Keras LSTM/GRU settings the fused kernel needs (masks aside)."""
     if not isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)) or layer.use_cudnn is False:
         return False
     cell = layer.cell
