@@ -166,14 +166,17 @@ class ProcessExecutor:
 
     def open(self, settings: Settings, stop_requested: Callable[[], bool]) -> None:
         self._settings, self._stop_requested = settings, stop_requested
-        self._workers = [self._spawn() for _ in range(self.jobs)]
+        self._workers = []  # started as cells come: a resumed run with one cell left starts one
 
     def capacity(self) -> int:
         return self.jobs
 
     def submit(self, cell: Cell) -> None:
         idle = [w for w in self._workers if w.cell is None]
-        worker = next((w for w in idle if w.data_key == cell.data_key()), idle[0])  # its data may be ready there
+        worker = next((w for w in idle if w.data_key == cell.data_key()), None)  # its data may be ready there
+        if worker is None and len(self._workers) < self.jobs:
+            self._workers.append(worker := self._spawn())
+        worker = worker or idle[0]
         self._attempts[cell.cell_id] = 1
         self._started[cell.cell_id] = time.perf_counter()
         self._send(worker, cell)
