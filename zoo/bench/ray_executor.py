@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import time
 import warnings
 from typing import Callable
@@ -33,6 +34,17 @@ def check_address(address: str) -> None:
     if not ADDRESS.fullmatch(address):
         raise UsageError(f"--address {address!r}: expected HOST:PORT of a Ray cluster's head (e.g. 10.0.0.5:6379), "
                          "ray://HOST:PORT or auto")
+
+
+def check_reachable(address: str, seconds: float = 10) -> None:
+    """UsageError unless something listens at HOST:PORT (Ray itself retries a dead address for minutes)."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=seconds).close()
+    except OSError as err:
+        raise UsageError(f"--address {address}: no Ray cluster answers there ({err.strerror or err})") from None
 
 
 class RayExecutor:
@@ -69,6 +81,7 @@ class RayExecutor:
             options.update(address="local", num_cpus=self.local_cpus)
         else:
             check_address(self.address)
+            check_reachable(self.address)
             options.update(address=self.address)
         try:
             with warnings.catch_warnings():  # Ray starts its processes by fork + exec, which JAX's warning misjudges
