@@ -41,7 +41,7 @@ class Progress:
     (a start line would be separated from its outcome by other cells' lines).
     """
 
-    def __init__(self, out: Path, stream: TextIO = sys.stderr, concurrent: bool = False):
+    def __init__(self, out: Path, stream: TextIO | None = None, concurrent: bool = False):
         self.out, self.stream, self.concurrent = Path(out), stream, concurrent
         self.total = self.done = self.left = 0
         self.start = time.perf_counter()
@@ -50,7 +50,9 @@ class Progress:
         self.lanes = 1  # the most cells seen training at once
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        # sys.stderr read at each line, not bound at import: a later replacement (pytest's capsys, a
+        # caller's redirect_stderr) must see the lines
+        print(text, file=self.stream or sys.stderr, flush=True)
 
     def on_start(self, total: int, skipped: int) -> None:
         self.total, self.done, self.left = total, skipped, 0
