@@ -50,11 +50,16 @@ def _cpu_count() -> int:
 
 
 def git_commit() -> str | None:
-    """HEAD of the checkout the code runs from, '+dirty' when it has uncommitted changes."""
+    """HEAD of the checkout the code runs from, '+dirty' when its code has uncommitted changes.
+
+    Changes under results/ and runs/ do not count: a run writing into a committed results folder
+    changes that folder, not the code that made it.
+    """
     try:
         head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)results", ":(exclude)runs"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
