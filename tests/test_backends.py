@@ -19,6 +19,7 @@ def python(code: str, **env) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
 def test_import_zoo_and_tasks_keep_the_configured_backend(tmp_path, backend):
     assert python("import zoo, tasks; " + CHOICE, KERAS_BACKEND=backend) == backend

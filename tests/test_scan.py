@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from conftest import quick_grid
 from zoo import scan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,8 +26,7 @@ def as_numpy(x):
     return ops.convert_to_numpy(x).astype("float64")
 
 
-@pytest.mark.parametrize("steps", [1, 7, 40])
-@pytest.mark.parametrize("method", scan.METHODS)
+@pytest.mark.parametrize("method,steps", quick_grid(scan.METHODS, [1, 7, 40], fast_rows=scan.METHODS))
 def test_linear_scan_real_per_step_and_constant(method, steps):
     rng = np.random.default_rng(steps)
     a = rng.uniform(0.2, 1.0, (steps, 3, 4)).astype("float32")
@@ -113,6 +113,7 @@ print("ok", keras.backend.backend())
 """
 
 
+@pytest.mark.slow  # the quick check has the default backend's scans in test_cells and test_models
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_scan_models_on_every_backend(backend):
     """Step and parallel paths agree for every method; each model trains a step and ignores padding."""
@@ -143,6 +144,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_every_method_gives_the_same_gradients():
     """The training path's gradients, blocked (rematerialised) included, on JAX."""
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPO)}
