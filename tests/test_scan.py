@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from conftest import quick_grid
+from conftest import quick, quick_grid
 from zoo import scan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ def test_linear_scan_real_per_step_and_constant(method, steps):
                                loop(np.broadcast_to(const, b.shape), b, np.zeros((3, 4))), atol=1e-5)
 
 
-@pytest.mark.parametrize("method", scan.METHODS)
+@pytest.mark.parametrize("method", quick(scan.METHODS, ["chunked", "associative"]))  # sequential: above
 def test_linear_scan_complex(method):
     rng = np.random.default_rng(1)
     a = rng.uniform(0.5, 1.0, (9, 2, 3)) * np.exp(1j * rng.uniform(0, 6.3, (9, 2, 3)))
@@ -48,7 +48,7 @@ def test_linear_scan_complex(method):
     np.testing.assert_allclose(as_numpy(re) + 1j * as_numpy(im), loop(a, b, np.zeros((2, 3))), atol=1e-5)
 
 
-@pytest.mark.parametrize("method", scan.METHODS)
+@pytest.mark.parametrize("method", quick(scan.METHODS, ["sequential", "associative"]))  # relu_scan runs the others sequential
 def test_relu_scan_any_sign_with_masks(method):
     rng = np.random.default_rng(2)
     u = rng.uniform(-1.3, 1.3, 6).astype("float32")
