@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from conftest import quick, quick_grid
+from conftest import quick
 from zoo import scan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +26,9 @@ def as_numpy(x):
     return ops.convert_to_numpy(x).astype("float64")
 
 
-@pytest.mark.parametrize("method,steps", quick_grid(scan.METHODS, [1, 7, 40], fast_rows=scan.METHODS))
+# the quick check: each step count once; associative at 40 steps compiles for seconds, and blocked is sequential here
+@pytest.mark.parametrize("method,steps", quick([(m, n) for m in scan.METHODS for n in [1, 7, 40]],
+                                               [("sequential", 1), ("chunked", 40), ("associative", 7)]))
 def test_linear_scan_real_per_step_and_constant(method, steps):
     rng = np.random.default_rng(steps)
     a = rng.uniform(0.2, 1.0, (steps, 3, 4)).astype("float32")
@@ -38,7 +40,8 @@ def test_linear_scan_real_per_step_and_constant(method, steps):
                                loop(np.broadcast_to(const, b.shape), b, np.zeros((3, 4))), atol=1e-5)
 
 
-@pytest.mark.parametrize("method", quick(scan.METHODS, ["chunked", "associative"]))  # sequential: above
+# the quick check: sequential above; associative in test_cells (lru) and blocked is sequential here
+@pytest.mark.parametrize("method", quick(scan.METHODS, ["chunked"]))
 def test_linear_scan_complex(method):
     rng = np.random.default_rng(1)
     a = rng.uniform(0.5, 1.0, (9, 2, 3)) * np.exp(1j * rng.uniform(0, 6.3, (9, 2, 3)))
@@ -48,7 +51,8 @@ def test_linear_scan_complex(method):
     np.testing.assert_allclose(as_numpy(re) + 1j * as_numpy(im), loop(a, b, np.zeros((2, 3))), atol=1e-5)
 
 
-@pytest.mark.parametrize("method", quick(scan.METHODS, ["sequential", "associative"]))  # relu_scan runs the others sequential
+# the quick check: associative in test_cells (indrnn); relu_scan runs chunked and blocked as sequential
+@pytest.mark.parametrize("method", quick(scan.METHODS, ["sequential"]))
 def test_relu_scan_any_sign_with_masks(method):
     rng = np.random.default_rng(2)
     u = rng.uniform(-1.3, 1.3, 6).astype("float32")
