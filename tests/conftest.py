@@ -1,5 +1,6 @@
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,18 @@ def shared_imdb() -> Path:
     if not SHARED_IMDB.exists():
         pytest.skip(f"the shared IMDB copy is not at {SHARED_IMDB}")
     return SHARED_IMDB
+
+
+def pytest_configure(config):
+    """JAX's persistent compilation cache in .pytest_cache: a re-run skips compiling what ran before (the quick
+    check on 2 idle cores: ~120 s the first time, ~60 s after), the CLI runs tests start inherit it, and
+    `pytest --cache-clear` empties it. $JAX_COMPILATION_CACHE_DIR, if set, wins; -p no:cacheprovider: no cache."""
+    if getattr(config, "cache", None) is None or "jax" in sys.modules:  # jax reads these when first imported
+        return
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(config.cache.mkdir("jax-compilation")))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")  # tests compile many small functions
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(512 * 2**20))  # the least recently used go first
 
 
 def pytest_report_header(config):
