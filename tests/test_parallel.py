@@ -5,10 +5,13 @@ import json
 import multiprocessing
 import os
 import re
+import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,6 +26,7 @@ from zoo.bench.runner import run_matrix
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "zoo"]
+RAY = str(Path(sys.executable).parent / "ray")  # the `ray` command of this environment
 TINY = {"adding": dict(T=6, n_train=64, n_val=32, n_test=32)}
 RECIPE = {"*": dict(epochs=2, batch_size=32, patience=1)}
 TINY_SETS = ["--preset", "smoke", "--tasks", "adding", "--set", "adding.T=6", "--set", "adding.n_train=64",
@@ -315,15 +319,34 @@ def local_ray():
         ray.shutdown()
 
 
-def ray_task_pids() -> list[int]:
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+def process_table() -> dict[int, tuple[int, int, bytes]]:
+    """{pid: (parent pid, session id, command line)} of this machine's live processes (zombies left out)."""
+    table = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if cmdline.read_bytes().startswith(b"ray::_train"):
-                pids.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return pids
+            state, ppid, _, session = stat.read_text().rpartition(")")[2].split()[:4]  # after "pid (comm)"
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue  # it ended while read
+        if state != "Z":
+            table[int(stat.parent.name)] = (int(ppid), int(session), cmdline)
+    return table
+
+
+def with_descendants(pids: set[int], table: dict[int, tuple[int, int, bytes]]) -> set[int]:
+    found, todo = set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(child for child, (parent, _, _) in table.items() if parent == pid)
+    return found & table.keys()
+
+
+def ray_task_pids() -> list[int]:
+    """This process's own Ray tasks (its local instance's raylet is its child): another run's are not ours."""
+    table = process_table()
+    return [pid for pid in with_descendants({os.getpid()}, table) if table[pid][2].startswith(b"ray::_train")]
 
 
 def kill_ray_task_once() -> tuple[threading.Thread, list[int]]:
@@ -373,30 +396,105 @@ def test_ray_records_a_cell_failed_once_its_retries_are_spent(local_ray, tmp_pat
     assert record.status == "failed" and "Worker" in record.error, record.error
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n: int) -> list[int]:
+    """n distinct ports free now (all bound at once, so none is handed out twice)."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def ray_env() -> dict:
+    return env_with_repo(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token")  # the token: ~/.ray/auth_token
+
+
+class OwnRay:
+    """Ray processes started here: `ray start` nodes on 127.0.0.1 (as on separate machines) or a driver, each in a
+    session of its own and all in one temp dir. stop() ends exactly them: every process Ray spawns inherits the
+    session of the command that started it (workers change their process group, not their session), and what
+    does not is found by its command line naming the temp dir. `ray stop` would end every Ray on the machine:
+    another test run's, a user's."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.temp_dir = tempfile.mkdtemp(prefix="rz-ray-", dir="/tmp")  # short: AF_UNIX socket paths are ~107 chars
+        self.sessions: set[int] = set()
+        self.address: str | None = None  # the head's, once started
+
+    def __enter__(self) -> "OwnRay":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def spawn(self, args: list[str], **popen) -> subprocess.Popen:
+        proc = subprocess.Popen(args, env=self.env, start_new_session=True, **popen)
+        self.sessions.add(proc.pid)  # its session id
+        return proc
+
+    def start_node(self, cpus: int = 1) -> None:
+        """The head first, then nodes joining it; each with ports of its own (none of Ray's fixed defaults)."""
+        node, agent, agent_grpc, env_agent, metrics, objects, port, client, dashboard = free_ports(9)
+        if self.address is None:
+            self.address = f"127.0.0.1:{port}"
+            where = ["--head", f"--port={port}", f"--ray-client-server-port={client}", "--include-dashboard=false",
+                     f"--dashboard-port={dashboard}"]
+        else:
+            where = [f"--address={self.address}"]
+        proc = self.spawn([RAY, "start", *where, "--node-ip-address=127.0.0.1",
+                           f"--temp-dir={self.temp_dir}", f"--num-cpus={cpus}", "--object-store-memory=100000000",
+                           "--disable-usage-stats", f"--node-manager-port={node}", f"--object-manager-port={objects}",
+                           f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={agent_grpc}",
+                           f"--runtime-env-agent-port={env_agent}", f"--metrics-export-port={metrics}"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out, _ = proc.communicate(timeout=180)  # a timeout leaves it to stop(), like the daemons it started
+        assert proc.returncode == 0, out[-3000:]
+
+    def processes(self) -> set[int]:
+        table = process_table()
+        mine = {pid for pid, (_, session, cmdline) in table.items()
+                if session in self.sessions or self.temp_dir.encode() in cmdline}
+        return with_descendants(mine, table) - {os.getpid()}
+
+    def stop(self, grace: float = 10) -> None:
+        """SIGTERM, SIGKILL what is left after `grace` seconds, then remove the temp dir."""
+        for pid in self.processes():
+            signal_if_alive(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while self.processes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        deadline = time.monotonic() + 30
+        while (left := self.processes()) and time.monotonic() < deadline:
+            for pid in left:  # again each round: one may have spawned another meanwhile
+                signal_if_alive(pid, signal.SIGKILL)
+            time.sleep(0.2)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+        assert not left, f"Ray processes left after SIGKILL: {sorted(left)}"
+
+
+def signal_if_alive(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.mark.slow
 def test_ray_cluster_of_two_nodes_and_a_killed_driver_resumed(tmp_path):
     """`ray start --head` and a second node joining it, as on two machines; the driver killed, then re-run."""
     pytest.importorskip("ray")
-    ray = str(Path(sys.executable).parent / "ray")
-    port = free_port()
-    env = env_with_repo(RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token")  # the token: ~/.ray/auth_token
-    common = ["--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats"]
+    env = ray_env()
     out = tmp_path / "run"
-    args = ["run", *TINY_SETS, "--models", "rnn,gru,lstm,mingru", "--set", "recipe.epochs=4",
-            "--executor", "ray", "--address", f"127.0.0.1:{port}", "--out", str(out)]
-    try:
-        subprocess.run([ray, "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1",
-                        "--include-dashboard=false", *common], check=True, capture_output=True, timeout=180, env=env)
-        subprocess.run([ray, "start", f"--address=127.0.0.1:{port}", "--node-ip-address=127.0.0.1", *common],
-                       check=True, capture_output=True, timeout=180, env=env)
-        driver = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                  cwd=REPO, env=env)
+    with OwnRay(env) as cluster:
+        cluster.start_node()
+        cluster.start_node()
+        args = ["run", *TINY_SETS, "--models", "rnn,gru,lstm,mingru", "--set", "recipe.epochs=4",
+                "--executor", "ray", "--address", cluster.address, "--out", str(out)]
+        driver = cluster.spawn([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO)
         deadline = time.time() + 300
         while not list(store.cells_dir(out).glob("*.json")) and time.time() < deadline and driver.poll() is None:
             time.sleep(0.2)
@@ -410,11 +508,46 @@ def test_ray_cluster_of_two_nodes_and_a_killed_driver_resumed(tmp_path):
         after = {p.name: p.read_text() for p in store.cells_dir(out).glob("*.json")}
         assert len(after) == 4 and all(after[name] == text for name, text in finished.items())
         assert {r.status for r in store.load_cells(out)} == {"completed"}
-        status = subprocess.run([ray, "status", f"--address=127.0.0.1:{port}"], capture_output=True, text=True,
+        status = subprocess.run([RAY, "status", f"--address={cluster.address}"], capture_output=True, text=True,
                                 timeout=60, env=env).stdout
         assert len(re.findall(r"^ 1 node_", status, re.MULTILINE)) == 2 and "/2.0 CPU" in status, status
-    finally:
-        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120, env=env)
+
+
+# Someone else's Ray on the same machine (another test run's, a user's): a driver that adds one, line by line.
+BYSTANDER = """
+import sys, ray
+ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False, _temp_dir=sys.argv[1])
+add_one = ray.remote(lambda x: x + 1)
+for line in sys.stdin:
+    print(ray.get(add_one.remote(int(line))), flush=True)
+"""
+
+
+def ask(proc: subprocess.Popen, number: int, seconds: float = 120) -> str:
+    """The bystander's answer, or "" if it died or hangs."""
+    proc.stdin.write(f"{number}\n")
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], seconds)
+    return proc.stdout.readline().strip() if ready else ""
+
+
+@pytest.mark.slow
+def test_stopping_a_test_cluster_leaves_another_ray_on_the_machine_running():
+    """The cluster test's teardown (`ray stop --force`) killed a concurrent test run's Ray and failed its suite."""
+    pytest.importorskip("ray")
+    env = ray_env()
+    with OwnRay(env) as other, OwnRay(env) as cluster:  # the `with` stops them should the test fail first
+        user = other.spawn([sys.executable, "-c", BYSTANDER, other.temp_dir], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+        assert ask(user, 1, seconds=180) == "2"
+        theirs = other.processes()
+        cluster.start_node()
+        cluster.start_node()
+        ours = cluster.processes()
+        assert len(ours) >= 4 and not ours & theirs  # two raylets, the GCS, agents...
+        cluster.stop()
+        assert not ours & process_table().keys() and not Path(cluster.temp_dir).exists()
+        assert ask(user, 41) == "42" and user.poll() is None
 
 
 def test_a_dead_runs_claim_on_a_finished_cell_is_swept_at_the_end(tmp_path):

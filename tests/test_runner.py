@@ -478,7 +478,7 @@ def test_startup_logs_are_hidden_unless_verbose(monkeypatch):
     proc = cli("list", "tasks", env={"KERAS_BACKEND": "jax"})
     assert proc.returncode == 0 and "adding" in proc.stdout
     assert proc.stderr == ""
-    from zoo.bench.cli import quiet_startup
+    from zoo.bench.quiet import quiet_startup
 
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     quiet_startup(verbose=True)
@@ -487,28 +487,39 @@ def test_startup_logs_are_hidden_unless_verbose(monkeypatch):
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
 
 
-def test_training_run_on_jax_prints_no_tensorflow_banner(tmp_path):
-    """keras.utils.set_random_seed loads TensorFlow when installed: its banner broke into a jax run's progress."""
-    proc = cli("run", "--preset", "smoke", "--models", "rnn", "--tasks", "adding", "--out", str(tmp_path / "r"),
-               env={"KERAS_BACKEND": "jax"})
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
+def test_training_run_on_jax_prints_no_tensorflow_banner(tmp_path, jobs):
+    """keras.utils.set_random_seed loads TensorFlow when installed: its banner broke into a jax run's progress,
+    from the runner's process and (--jobs 2) from each worker process."""
+    proc = cli("run", "--preset", "smoke", "--models", "rnn,gru", "--tasks", "adding", "--out", str(tmp_path / "r"),
+               "--jobs", jobs, env={"KERAS_BACKEND": "jax"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "absl" not in proc.stderr and "oneDNN" not in proc.stderr and "cuda" not in proc.stderr, proc.stderr
 
 
-NO_TENSORFLOW = """
-import sys
-from zoo.bench.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-assert "tensorflow" not in sys.modules, "tensorflow was imported"
-"""
+def command_forms() -> list[list[str]]:
+    """`python -m zoo`, and the installed `rnn-zoo` console script when this environment has it."""
+    forms = [[sys.executable, "-m", "zoo"]]
+    script = Path(sys.executable).parent / "rnn-zoo"
+    if script.exists():
+        forms.append([str(script)])
+    return forms
 
 
 @pytest.mark.parametrize("args", quick([["--help"], ["run", "--help"], ["list"]], [["list"]]))
-def test_help_and_list_do_not_import_tensorflow(args):
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", NO_TENSORFLOW, *args], capture_output=True, text=True, cwd=REPO,
-                          env=env, timeout=300)
+@pytest.mark.parametrize("form", command_forms(), ids=lambda form: Path(form[-1]).name)
+def test_help_and_list_load_no_tensorflow_even_when_keras_json_names_it(form, args, tmp_path):
+    """A user whose ~/.keras/keras.json says tensorflow (Keras writes that on first import) and who set no
+    KERAS_BACKEND: the command trains on the fastest backend anyway, so it must not load TensorFlow first
+    (seconds, and its banner on stderr) to print help. Python's import log shows every module loaded."""
+    pytest.importorskip("jax")  # the fastest backend on a CPU; with TensorFlow alone it is the one to load
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+    env.update(KERAS_HOME=str(tmp_path), PYTHONPATH=str(REPO), PYTHONPROFILEIMPORTTIME="1")
+    proc = subprocess.run([*form, *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "keras" in imported and "jax" in imported  # the log is read right
+    assert "tensorflow" not in imported
+    banner = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
+    assert banner == [], banner

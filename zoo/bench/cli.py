@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shlex
 import sys
@@ -112,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     args.relaunch = relaunch
     trains = args.command in ("run", "bench", "gradients") or getattr(args, "add_seeds", False)
+    from zoo.bench.quiet import quiet_startup
+
     quiet_startup(getattr(args, "verbose", False), trains=trains)
     from zoo.bench.values import UsageError
 
@@ -136,43 +137,6 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"rnn-zoo: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-
-
-def quiet_startup(verbose: bool, trains: bool = False) -> None:
-    """Unless -v: hide TensorFlow's and absl's start-up logs (an explicit TF_CPP_MIN_LOG_LEVEL still wins).
-
-    TensorFlow >= 2.19 writes its banner (oneDNN, cudart stub) through absl before it reads
-    TF_CPP_MIN_LOG_LEVEL, so the modules that may load it are imported with fd 2 sent to /dev/null.
-    """
-    if verbose:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        from absl import logging as absl_logging
-
-        absl_logging.set_verbosity(absl_logging.ERROR)
-    except ImportError:
-        pass
-    with _stderr_fd_muted():
-        import keras
-        import tasks  # noqa: F401
-
-        if trains:  # keras.utils.set_random_seed loads TensorFlow whenever it is installed, on any backend
-            keras.utils.set_random_seed(0)
-
-
-@contextlib.contextmanager
-def _stderr_fd_muted():
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def cmd_list(args) -> int:

@@ -22,6 +22,7 @@ import tasks
 from tasks.base import Splits
 from zoo.bench import backends
 from zoo.bench.matrix import Cell
+from zoo.bench.quiet import quiet_startup
 from zoo.bench.record import Record
 from zoo.bench.train import base_record, train_cell
 
@@ -99,12 +100,15 @@ def thread_env(threads: int) -> dict[str, str]:
 _ready = False
 
 
-def setup_worker() -> None:
-    """Once per worker process: Keras on the backend its environment names, deterministic ops, threads."""
+def setup_worker(verbose: bool = False) -> None:
+    """Once per worker process: Keras on the backend its environment names, deterministic ops, threads,
+    and TensorFlow's banner kept out of the run's output as in the runner's own process."""
     global _ready
     if _ready:
         return
     import keras
+
+    quiet_startup(verbose, trains=True)
 
     backends.make_deterministic()
     if keras.backend.backend() == "torch":
@@ -129,7 +133,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
         os._exit(1)
 
     threading.Thread(target=orphaned, daemon=True).start()
-    setup_worker()
+    setup_worker(settings.verbose)
     data = DataCache()
     while True:
         try:
