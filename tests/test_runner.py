@@ -507,7 +507,7 @@ def command_forms() -> list[list[str]]:
 
 
 @pytest.mark.parametrize("args", quick([["--help"], ["run", "--help"], ["list"]], [["list"]]))
-@pytest.mark.parametrize("form", command_forms(), ids=lambda form: Path(form[-1]).name)
+@pytest.mark.parametrize("form", quick(command_forms(), command_forms()[:1]), ids=lambda form: Path(form[-1]).name)
 def test_help_and_list_load_no_tensorflow_even_when_keras_json_names_it(form, args, tmp_path):
     """A user whose ~/.keras/keras.json says tensorflow (Keras writes that on first import) and who set no
     KERAS_BACKEND: the command trains on the fastest backend anyway, so it must not load TensorFlow first
