@@ -19,6 +19,7 @@ def python(code: str, **env) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["torch", "jax", "tensorflow"])
 def test_import_zoo_and_tasks_keep_the_configured_backend(tmp_path, backend):
     assert python("import zoo, tasks; " + CHOICE, KERAS_BACKEND=backend) == backend
@@ -67,6 +68,7 @@ def test_the_backend_is_part_of_each_cells_config_and_a_run_keeps_one(tmp_path):
         run_matrix([other], tmp_path)
 
 
+@pytest.mark.slow
 def test_bench_prints_a_table_per_backend(capsys):
     assert main(["bench", "--backends", "jax", "--preset", "smoke", "--models", "rnn,gru", "--tasks", "adding",
                  "--sequences", "64", "--rounds", "1"]) == 0

@@ -452,6 +452,7 @@ def test_gradient_flow_on_a_tiny_model(tmp_path, capsys):
     assert "||g_1||/||g_T||" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_gradient_flow_on_token_inputs():
     import tasks
     from zoo.bench.gradients import measure
@@ -554,6 +555,7 @@ def test_plan_resumes_an_interrupted_seed_and_never_retrains_a_finished_one(tmp_
     assert again.config_hash == seeded_record("gru", "adding(T=4)", 2, 0.5).config_hash  # the same cell
 
 
+@pytest.mark.slow
 def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
     """End to end on real tiny cells: a run of two seeds, verdicts forced, one round of --add-seeds, a resume."""
     from zoo.bench import backends

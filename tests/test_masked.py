@@ -3,6 +3,7 @@
 On JAX's CPU the packed path is off by default (PACK_WHERE), so these tests force it with
 packing_everywhere(), the path a GPU takes; PyTorch takes it on every device.
 """
+import itertools
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from zoo.bench.cudnn_check import kernel_paths
 from zoo.bench.metadata import cudnn_status
 from zoo import packed_rnn
 from zoo.packed_rnn import PackedRecurrent, masked_reference, packing_everywhere
+from conftest import quick, quick_grid
 
 PADDED = Spec(InputSpec(length=None, vocab_size=30, padded=True), OutputSpec("binary"))
 MODELS = ["lstm", "gru", "bilstm", "bigru", "deep_lstm", "deep_gru", "attention_bilstm"]
@@ -40,8 +42,8 @@ def packed_layers(model):
                       else [layer]) if isinstance(x, PackedRecurrent)]
 
 
-@pytest.mark.parametrize("pooling", ["last", "max", "mean"])
-@pytest.mark.parametrize("model_name", MODELS)
+# the quick check: a bidirectional GRU; LSTM, two layers, mean pooling and training in the tests below
+@pytest.mark.parametrize("model_name,pooling", quick_grid(MODELS, ["last", "max", "mean"], fast_rows=["bigru"]))
 def test_packed_models_predict_as_the_masked_reference(model_name, pooling):
     keras.utils.set_random_seed(0)
     model = zoo.create_model(model_name, PADDED, units=5, embedding_dim=4, pooling=pooling)
@@ -65,11 +67,14 @@ MASKS = {  # rows of 7 steps: right-padded, full, one step, none, left-padded, w
 }
 
 
-@pytest.mark.parametrize("mask_kind", sorted(MASKS))
-@pytest.mark.parametrize("zero_output_for_mask", [False, True])
-@pytest.mark.parametrize("go_backwards", [False, True])
-@pytest.mark.parametrize("packed_class,keras_class", [(packed_rnn.LSTM, keras.layers.LSTM),
-                                                      (packed_rnn.GRU, keras.layers.GRU)])
+LAYER_CASES = [(*classes, *options) for classes, *options in itertools.product(
+    [(packed_rnn.LSTM, keras.layers.LSTM), (packed_rnn.GRU, keras.layers.GRU)], [False, True], [False, True],
+    sorted(MASKS))]
+
+
+# the quick check: the hardest case (backwards, zeroed outputs, holes in the mask); the models above the plain one
+@pytest.mark.parametrize("packed_class,keras_class,go_backwards,zero_output_for_mask,mask_kind", quick(
+    LAYER_CASES, [(packed_rnn.GRU, keras.layers.GRU, True, True, "any")]))
 def test_packed_layer_gives_keras_masked_outputs_at_every_step(packed_class, keras_class, go_backwards,
                                                                zero_output_for_mask, mask_kind):
     """Every output step (padding included) and the last output match Keras's masked loop, for any mask."""
@@ -88,7 +93,7 @@ def test_packed_layer_gives_keras_masked_outputs_at_every_step(packed_class, ker
         np.testing.assert_allclose(got, keras.ops.convert_to_numpy(theirs(x, mask=mask)), atol=1e-6)
 
 
-@pytest.mark.parametrize("model_name", ["bilstm", "deep_gru"])
+@pytest.mark.parametrize("model_name", quick(["bilstm", "deep_gru"]))
 def test_a_training_step_moves_the_weights_as_the_masked_reference(model_name):
     keras.utils.set_random_seed(0)
     model = zoo.create_model(model_name, PADDED, units=5, embedding_dim=4, pooling="mean")
@@ -171,6 +176,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_torch_packs_by_default_and_predicts_as_the_masked_reference():
     pytest.importorskip("torch")
     env = {**os.environ, "KERAS_BACKEND": "torch"}

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import zoo
+from conftest import quick, quick_grid
 from zoo import InputSpec, OutputSpec, Spec
 from zoo.bench import ordering
 from zoo.bench.cli import main as cli_main
@@ -103,8 +104,7 @@ def test_rnn_zoo_list_shows_every_model_with_its_summary(capsys):
                    for line in lines), name
 
 
-@pytest.mark.parametrize("spec_name", sorted(SPECS))
-@pytest.mark.parametrize("model_name", zoo.list_models())
+@pytest.mark.parametrize("model_name,spec_name", quick_grid(zoo.list_models(), sorted(SPECS)))
 def test_builds_trains_one_step_and_shapes(model_name, spec_name):
     spec = SPECS[spec_name]
     keras.utils.set_random_seed(0)
@@ -150,16 +150,15 @@ def expected_params(model_name: str, spec: Spec, h: int, layers: int | None = No
     return total + (d + 1) * out_units
 
 
-@pytest.mark.parametrize("spec_name", ["float-binary", "tokens-steps"])
-@pytest.mark.parametrize("model_name", zoo.list_models())
+@pytest.mark.parametrize("model_name,spec_name", quick_grid(zoo.list_models(), ["float-binary", "tokens-steps"]))
 def test_parameter_counts_match_closed_forms(model_name, spec_name):
     spec = SPECS[spec_name]
     model = zoo.create_model(model_name, spec, units=7, embedding_dim=4)
     assert model.count_params() == expected_params(model_name, spec, 7)
 
 
-@pytest.mark.parametrize("model_name", ["rnn", "lstm", "gru", "peephole_lstm", "cifg_lstm", "indrnn", "mingru",
-                                        "minlstm", "lru"])
+@pytest.mark.parametrize("model_name", quick(["rnn", "lstm", "gru", "peephole_lstm", "cifg_lstm", "indrnn", "mingru",
+                                              "minlstm", "lru"], ["gru", "mingru"]))  # a Keras and a ScanRNN layer
 def test_parameter_counts_deep_and_bidirectional(model_name):
     spec = SPECS["float-binary"]
     model = zoo.create_model(model_name, spec, units=6, num_layers=3, bidirectional=True)
@@ -335,6 +334,7 @@ np.savez(sys.argv[1] + '/loaded.npz', **out)
 """
 
 
+@pytest.mark.slow
 def test_keras_save_load_round_trip_in_fresh_process(tmp_path):
     spec = SPECS["tokens-classes"]  # padded tokens and a pooled head: masks, pooling and every layer kind
     inputs, preds = {}, {}
@@ -362,16 +362,19 @@ def _pad_invariance(model):
     return model.predict(x, verbose=0), model.predict(padded, verbose=0)
 
 
-@pytest.mark.parametrize("model_name", zoo.list_models())
+@pytest.mark.parametrize("model_name", quick(zoo.list_models()))
 def test_right_padding_changes_no_prediction(model_name):
     keras.utils.set_random_seed(0)
     short, long = _pad_invariance(zoo.create_model(model_name, PADDED, units=5, embedding_dim=4))
     np.testing.assert_allclose(long, short, atol=1e-6)
 
 
-@pytest.mark.parametrize("pooling", ["last", "max", "mean", "attention"])
-@pytest.mark.parametrize("model_name,hparams", [("gru", {}), ("mingru", dict(bidirectional=True)),
-                                                ("indrnn", dict(num_layers=2)), ("lstm", dict(block="residual"))])
+POOLED = [("gru", {}), ("mingru", dict(bidirectional=True)), ("indrnn", dict(num_layers=2)),
+          ("lstm", dict(block="residual"))]
+
+
+@pytest.mark.parametrize("model_name,hparams,pooling", quick_grid(POOLED, ["last", "max", "mean", "attention"],
+                                                                  fast_rows=POOLED))
 def test_right_padding_changes_no_pooled_output(model_name, hparams, pooling):
     keras.utils.set_random_seed(0)
     model = zoo.create_model(model_name, PADDED, units=5, embedding_dim=4, pooling=pooling, **hparams)

@@ -112,6 +112,7 @@ def test_cells_claimed_by_a_live_run_are_left_to_it_and_reported(tmp_path):
     assert not claim.exists()
 
 
+@pytest.mark.slow
 def test_two_runs_on_one_folder_train_each_cell_once(tmp_path):
     """Two `rnn-zoo run` on the same --out, started together, both trained every cell."""
     out = tmp_path / "run"
@@ -134,6 +135,7 @@ def test_two_runs_on_one_folder_train_each_cell_once(tmp_path):
 
 # --- corrupt files, SIGTERM -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [lambda text: text[:40], lambda text: "", lambda text: '{"cell_id": "x"}\n'])
 def test_a_corrupt_cell_file_is_moved_aside_reported_and_its_cell_rerun(tmp_path, capfd, damage):
     """A truncated cell file made the resumed run crash with JSONDecodeError and exit 1."""
@@ -241,6 +243,7 @@ def kill_workers(times: int, name: str = "rnn-zoo-worker") -> tuple[threading.Th
     return thread, killed
 
 
+@pytest.mark.slow
 def test_a_killed_worker_process_is_replaced_and_its_cell_retried(tmp_path, capfd):
     cells = tiny_cells(["gru"])
     thread, killed = kill_workers(1)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import quick
 from zoo.bench import store
 from zoo.bench.cli import build_parser, main, matrix_from_args
 from zoo.bench.matrix import MatrixSpec, build_cells, parse_sets
@@ -268,6 +269,7 @@ def test_bad_cli_input_exits_2_with_one_line(args, message, capsys):
     assert len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow  # main's exit code 2: test_bad_cli_input; python -m zoo: test_startup_logs
 def test_python_m_zoo_exit_code_for_bad_input():
     proc = cli("run", "--models", "nope")
     assert proc.returncode == 2
@@ -282,6 +284,7 @@ def test_list_shows_models_tasks_presets(capsys):
     assert "peephole_lstm" in out and "copy" in out and "smoke" in out and "paper" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["quick", "paper"])
 def test_every_cell_of_a_preset_builds_its_model(preset):
     """A typo in a preset meant for a long or GPU run should fail here, not an hour into it."""
@@ -376,6 +379,7 @@ def test_bad_out_exits_2_naming_the_path_and_creates_nothing(tmp_path, capsys):
     assert sorted(tmp_path.rglob("*")) == before and a_file.read_text() == "x"
 
 
+@pytest.mark.slow  # the same check and message as /proc and /sys in the test above
 def test_read_only_out_folder_exits_2():
     """Root writes anywhere whatever the mode bits say, so as root the command runs as nobody."""
     command = [*CLI, "run", "--tasks", "adding", "--models", "rnn"]
@@ -502,8 +506,8 @@ def command_forms() -> list[list[str]]:
     return forms
 
 
-@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["list"]])
-@pytest.mark.parametrize("form", command_forms(), ids=lambda form: Path(form[-1]).name)
+@pytest.mark.parametrize("args", quick([["--help"], ["run", "--help"], ["list"]], [["list"]]))
+@pytest.mark.parametrize("form", quick(command_forms(), command_forms()[:1]), ids=lambda form: Path(form[-1]).name)
 def test_help_and_list_load_no_tensorflow_even_when_keras_json_names_it(form, args, tmp_path):
     """A user whose ~/.keras/keras.json says tensorflow (Keras writes that on first import) and who set no
     KERAS_BACKEND: the command trains on the fastest backend anyway, so it must not load TensorFlow first

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from conftest import quick
 from zoo import scan
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,8 +26,9 @@ def as_numpy(x):
     return ops.convert_to_numpy(x).astype("float64")
 
 
-@pytest.mark.parametrize("steps", [1, 7, 40])
-@pytest.mark.parametrize("method", scan.METHODS)
+# the quick check: each step count once; associative at 40 steps compiles for seconds, and blocked is sequential here
+@pytest.mark.parametrize("method,steps", quick([(m, n) for m in scan.METHODS for n in [1, 7, 40]],
+                                               [("sequential", 1), ("chunked", 40), ("associative", 7)]))
 def test_linear_scan_real_per_step_and_constant(method, steps):
     rng = np.random.default_rng(steps)
     a = rng.uniform(0.2, 1.0, (steps, 3, 4)).astype("float32")
@@ -38,7 +40,8 @@ def test_linear_scan_real_per_step_and_constant(method, steps):
                                loop(np.broadcast_to(const, b.shape), b, np.zeros((3, 4))), atol=1e-5)
 
 
-@pytest.mark.parametrize("method", scan.METHODS)
+# the quick check: sequential above; associative in test_cells (lru) and blocked is sequential here
+@pytest.mark.parametrize("method", quick(scan.METHODS, ["chunked"]))
 def test_linear_scan_complex(method):
     rng = np.random.default_rng(1)
     a = rng.uniform(0.5, 1.0, (9, 2, 3)) * np.exp(1j * rng.uniform(0, 6.3, (9, 2, 3)))
@@ -48,7 +51,8 @@ def test_linear_scan_complex(method):
     np.testing.assert_allclose(as_numpy(re) + 1j * as_numpy(im), loop(a, b, np.zeros((2, 3))), atol=1e-5)
 
 
-@pytest.mark.parametrize("method", scan.METHODS)
+# the quick check: associative in test_cells (indrnn); relu_scan runs chunked and blocked as sequential
+@pytest.mark.parametrize("method", quick(scan.METHODS, ["sequential"]))
 def test_relu_scan_any_sign_with_masks(method):
     rng = np.random.default_rng(2)
     u = rng.uniform(-1.3, 1.3, 6).astype("float32")
@@ -113,6 +117,7 @@ print("ok", keras.backend.backend())
 """
 
 
+@pytest.mark.slow  # the quick check has the default backend's scans in test_cells and test_models
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
 def test_scan_models_on_every_backend(backend):
     """Step and parallel paths agree for every method; each model trains a step and ignores padding."""
@@ -143,6 +148,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_every_method_gives_the_same_gradients():
     """The training path's gradients, blocked (rematerialised) included, on JAX."""
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPO)}

@@ -11,6 +11,7 @@ import pytest
 
 import tasks
 import zoo
+from conftest import quick
 from tasks.adding import generate_adding
 from tasks.copy_memory import RecallAccuracy, generate_copy
 from tasks.imdb import load_reviews
@@ -65,7 +66,7 @@ def test_copy_layout():
     np.testing.assert_array_equal(y[:, -10:], data)
 
 
-@pytest.mark.parametrize("T", [5, 100])
+@pytest.mark.parametrize("T", quick([5, 100], [5]))
 def test_copy_memoryless_predictor_scores_the_baseline(T):
     task = tasks.create_task("copy", T=T)
     _, y = generate_copy(64, T, np.random.default_rng(2))
@@ -175,6 +176,7 @@ print(keras.backend.backend(), hashlib.sha256(tokens.tobytes()).hexdigest())
 """
 
 
+@pytest.mark.slow
 def test_imdb_token_ids_are_the_same_on_every_backend(tmp_path):
     write_tiny_aclimdb(tmp_path)
     digests = {}
@@ -223,6 +225,7 @@ def test_an_unreachable_download_fails_fast_with_the_whole_message():
     assert "\n" not in message
 
 
+@pytest.mark.slow
 def test_imdb_shared_copy_is_the_full_corpus(shared_imdb):
     raw = load_reviews(str(shared_imdb.parent))
     assert len(raw["train"]) == 25_000 and len(raw["test"]) == 25_000
@@ -239,8 +242,9 @@ def test_imdb_shared_copy_is_the_full_corpus(shared_imdb):
 TINY = {"adding": dict(T=6, n_train=8, n_val=8, n_test=8), "copy": dict(T=3, n_train=8, n_val=8, n_test=8)}
 
 
-@pytest.mark.parametrize("task_name", ["adding", "copy"])
-@pytest.mark.parametrize("model_name", zoo.list_models())
+# the quick check trains the other models in test_models, and adding in test_runner
+@pytest.mark.parametrize("model_name,task_name", quick([(m, t) for m in zoo.list_models() for t in ["adding", "copy"]],
+                                                       [("gru", "copy")]))
 def test_every_task_trains_every_model_one_step(task_name, model_name):
     task = tasks.create_task(task_name, **TINY[task_name])
     model = zoo.create_model(model_name, task.spec, units=4, embedding_dim=3)
