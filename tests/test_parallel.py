@@ -175,7 +175,9 @@ def wait_for_training(out: Path, proc, seconds: float = 300) -> None:
     time.sleep(10)  # into its training (worker start-up and data included)
 
 
-LONG_SETS = ["--set", "adding.n_train=20000", "--set", "recipe.epochs=50", "--set", "recipe.patience=50"]
+# Far longer than any test waits (an rnn on JAX with a warm compilation cache trained 50 such epochs in ~10 s),
+# so the first cell is still training when the signal comes.
+LONG_SETS = ["--set", "adding.n_train=20000", "--set", "recipe.epochs=1000", "--set", "recipe.patience=1000"]
 
 
 @pytest.mark.slow
@@ -349,6 +351,13 @@ def ray_task_pids() -> list[int]:
     return [pid for pid in with_descendants({os.getpid()}, table) if table[pid][2].startswith(b"ray::_train")]
 
 
+# Cells that train for a second or more, not the tiny ones' fraction of one (JAX with a warm compilation
+# cache), so that the killer, 0.3 s into a task, finds it still training.
+KILLABLE = {"adding": dict(T=6, n_train=8000, n_val=32, n_test=32)}
+KILLABLE_RECIPE = {"*": dict(epochs=10, batch_size=32, patience=10)}
+NEVER_DONE_RECIPE = {"*": dict(epochs=1000, batch_size=32, patience=1000)}  # for a cell that must be killed
+
+
 def kill_ray_task_once() -> tuple[threading.Thread, list[int]]:
     killed: list[int] = []
 
@@ -356,7 +365,7 @@ def kill_ray_task_once() -> tuple[threading.Thread, list[int]]:
         deadline = time.time() + 300
         while not killed and time.time() < deadline:
             for pid in ray_task_pids():
-                time.sleep(1)
+                time.sleep(0.3)
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 break
@@ -371,7 +380,7 @@ def kill_ray_task_once() -> tuple[threading.Thread, list[int]]:
 def test_ray_gives_the_serial_results_and_retries_a_killed_worker(local_ray, tmp_path):
     from zoo.bench.ray_executor import RayExecutor
 
-    cells = tiny_cells(["rnn", "gru"])
+    cells = tiny_cells(["rnn", "gru"], KILLABLE, KILLABLE_RECIPE)
     assert run(cells, tmp_path / "serial") == 0
     thread, killed = kill_ray_task_once()
     assert run(cells, tmp_path / "ray", executor=RayExecutor(cpus=1)) == 0
@@ -390,7 +399,7 @@ def test_ray_records_a_cell_failed_once_its_retries_are_spent(local_ray, tmp_pat
 
     monkeypatch.setattr(workers, "RETRIES", 0)
     thread, killed = kill_ray_task_once()
-    assert run(tiny_cells(["gru"]), tmp_path, executor=RayExecutor(cpus=1)) == 1
+    assert run(tiny_cells(["gru"], KILLABLE, NEVER_DONE_RECIPE), tmp_path, executor=RayExecutor(cpus=1)) == 1
     thread.join()
     (record,) = store.load_cells(tmp_path)
     assert record.status == "failed" and "Worker" in record.error, record.error

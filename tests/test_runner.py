@@ -130,7 +130,7 @@ def test_kill_9_loses_no_finished_cell_and_resume_skips_them(tmp_path):
 def test_ctrl_c_marks_the_running_cell_interrupted_and_exits_130(tmp_path):
     out = tmp_path / "run"
     args = ["run", "--preset", "smoke", "--tasks", "adding", "--models", "rnn,lstm", "--set", "adding.n_train=20000",
-            "--set", "recipe.epochs=50", "--set", "recipe.patience=50", "--out", str(out)]
+            "--set", "recipe.epochs=1000", "--set", "recipe.patience=1000", "--out", str(out)]  # still training at the signal
     proc = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while not (out / "run.json").exists() and time.time() < deadline:
