@@ -16,6 +16,7 @@ import keras
 
 from zoo.packed_rnn import packed
 from zoo.pooling import POOLINGS, SequencePooling
+from zoo.recompute import recompute_steps
 from zoo.scan_rnn import ScanRNN
 from zoo.spec import Spec
 
@@ -186,11 +187,17 @@ def _plain_stack(family: CellFamily, cfg: RecurrentConfig, x, top_sequences: boo
         if cfg.dropout:
             x = keras.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
         last = i == cfg.num_layers - 1
-        layer = family.make_layer(cfg, not last or top_sequences, f"{family.name}_{i}")
-        if cfg.bidirectional:
-            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
-        x = layer(x)  # (batch, time, units * directions), or (batch, units * directions) at the top
+        x = _recurrent_layer(family, cfg, not last or top_sequences, i)(x)
+        # (batch, time, units * directions), or (batch, units * directions) at the top
     return x
+
+
+def _recurrent_layer(family: CellFamily, cfg: RecurrentConfig, return_sequences: bool, i: int) -> keras.layers.Layer:
+    """Layer i of the stack: the family's layer, bidirectional if asked, its steps recomputed where that pays."""
+    layer = family.make_layer(cfg, return_sequences, f"{family.name}_{i}")
+    if cfg.bidirectional:
+        layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
+    return recompute_steps(layer)
 
 
 def _residual_stack(family: CellFamily, cfg: RecurrentConfig, x):
@@ -202,10 +209,7 @@ def _residual_stack(family: CellFamily, cfg: RecurrentConfig, x):
     x = keras.layers.Dense(cfg.units, name="encoder")(x)  # (batch, time, units): the residual stream
     for i in range(cfg.num_layers):
         y = keras.layers.LayerNormalization(name=f"norm_{i}")(x)
-        layer = family.make_layer(cfg, True, f"{family.name}_{i}")
-        if cfg.bidirectional:
-            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
-        y = _mix(family.mixer, cfg.units, layer(y), i)  # (batch, time, units)
+        y = _mix(family.mixer, cfg.units, _recurrent_layer(family, cfg, True, i)(y), i)  # (batch, time, units)
         if cfg.dropout:
             y = keras.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(y)
         x = keras.layers.Add(name=f"residual_{i}")([x, y])

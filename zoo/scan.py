@@ -44,12 +44,13 @@ CPU_METHODS = {"jax": "blocked", "tensorflow": "chunked", "torch": "associative"
 
 def default_method() -> str:
     """The fastest method measured for this backend and device (see the module docstring)."""
-    if _on_gpu():
+    if on_gpu():
         return "associative"
     return CPU_METHODS.get(keras.backend.backend(), "sequential")
 
 
-def _on_gpu() -> bool:
+def on_gpu() -> bool:
+    """Whether Keras's backend computes on a GPU here."""
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
