@@ -5,6 +5,7 @@ import pytest
 
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
+from zoo.bench.metadata import recurrent_layers
 from zoo.recompute import recomputes_here, recomputing
 from conftest import quick
 
@@ -46,16 +47,14 @@ def gradients(model, x, y):
         out, _ = model.stateless_call(weights, fixed, x, training=True)
         return jnp.mean((out - y) ** 2)
 
-    grad = jax.jit(jax.value_and_grad(loss))
-    value, grads = grad(trainable, x, y)
-    return float(value), [np.asarray(g) for g in grads], grad.lower(trainable, x, y).compile()
+    compiled = jax.jit(jax.value_and_grad(loss)).lower(trainable, x, y).compile()  # one compilation for both uses
+    value, grads = compiled(trainable, x, y)
+    return float(value), [np.asarray(g) for g in grads], compiled
 
 
 def recomputed_cells(model) -> int:
     """How many of the model's recurrent cells step through an overridden (rematerialised) call."""
-    layers = [part for layer in model.layers for part in (
-        [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer])]
-    return sum("call" in vars(layer.cell) for layer in layers if isinstance(layer, keras.layers.RNN))
+    return sum("call" in vars(layer.cell) for layer in recurrent_layers(model) if isinstance(layer, keras.layers.RNN))
 
 
 @on_jax_cpu

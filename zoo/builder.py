@@ -197,7 +197,16 @@ def _recurrent_layer(family: CellFamily, cfg: RecurrentConfig, return_sequences:
     layer = family.make_layer(cfg, return_sequences, f"{family.name}_{i}")
     if cfg.bidirectional:
         layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
-    return recompute_steps(layer)
+    for direction in directions(layer):  # Bidirectional builds its backward layer from the config: each apart
+        recompute_steps(direction)
+    return layer
+
+
+def directions(layer: keras.layers.Layer) -> list[keras.layers.Layer]:
+    """A Bidirectional's forward and backward layers; any other layer alone."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        return [layer.forward_layer, layer.backward_layer]
+    return [layer]
 
 
 def _residual_stack(family: CellFamily, cfg: RecurrentConfig, x):

@@ -50,24 +50,17 @@ def recomputes_here() -> bool:
     return _ENABLED.get() and keras.backend.backend() == "jax" and not on_gpu()
 
 
-def recompute_steps(layer: keras.layers.Layer) -> keras.layers.Layer:
-    """`layer` (a keras.layers.RNN but a GRU, or a Bidirectional of two) with each step's cell call rematerialised, here.
+def recompute_steps(layer: keras.layers.Layer) -> None:
+    """Rematerialise each step's cell call of `layer`, here, if it is a keras.layers.RNN but a GRU (others: nothing).
 
     An instance override of the cell's `call`, not `keras.RematScope`: under the scope Keras hands
     the `training` flag to jax.checkpoint, which traces it, and the cell's `if training` fails.
     The override is not saved: a model loaded from a .keras file steps as Keras's layers do, with
     the same outputs.
     """
-    if not recomputes_here():
-        return layer
-    parts = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
-    for part in parts:
-        if isinstance(part, keras.layers.RNN) and not isinstance(part, keras.layers.GRU):
-            _recompute_cell(part.cell)
-    return layer
-
-
-def _recompute_cell(cell: keras.layers.Layer) -> None:
+    if not recomputes_here() or not isinstance(layer, keras.layers.RNN) or isinstance(layer, keras.layers.GRU):
+        return
+    cell = layer.cell
     step = cell.call
 
     def call(inputs, states, training=False):

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from zoo.bench import backends
+from zoo.builder import directions
 from zoo.packed_rnn import PackedRecurrent
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,11 +86,7 @@ def recurrent_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The model's recurrent layers (Keras RNNs, zoo.ScanRNN), each direction of a Bidirectional apart."""
     from zoo.scan_rnn import ScanRNN
 
-    layers = []
-    for layer in model.layers:
-        inner = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
-        layers += [x for x in inner if isinstance(x, (keras.layers.RNN, ScanRNN))]
-    return layers
+    return [x for layer in model.layers for x in directions(layer) if isinstance(x, (keras.layers.RNN, ScanRNN))]
 
 
 def cudnn_eligible(layer: keras.layers.Layer) -> bool:

@@ -11,7 +11,6 @@ recomputed over plain, from the means.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
@@ -31,7 +30,7 @@ def main(argv=None) -> int:
     import tasks
     from tasks.base import Recipe
     from zoo.bench.presets import PRESETS
-    from zoo.bench.speed import synthetic
+    from zoo.bench.speed import epoch_rate, synthetic
     from zoo.bench.train import compile_for
     from zoo.recompute import recomputes_here, recomputing
 
@@ -57,9 +56,7 @@ def main(argv=None) -> int:
                 model.fit(batches, epochs=1, verbose=0)  # compiles the step
             for _ in range(args.rounds):
                 for recompute, model in models.items():
-                    start = time.perf_counter()
-                    model.fit(batches, epochs=1, verbose=0)
-                    rates[recompute].append(len(x) / (time.perf_counter() - start))
+                    rates[recompute].append(epoch_rate(model, batches, len(x)))
             show = lambda values: " / ".join(f"{v:,.0f}" for v in values)  # noqa: E731
             print(f"| {task.describe()} | {name} | {show(rates[False])} | {show(rates[True])} | "
                   f"{np.mean(rates[True]) / np.mean(rates[False]):.2f}x |", flush=True)

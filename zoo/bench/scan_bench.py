@@ -21,6 +21,7 @@ import numpy as np
 
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
+from zoo.builder import directions
 from zoo.scan import METHODS, default_method
 
 DEFAULT_MODELS = "lstm,gru,mingru,minlstm,indrnn,lru,lru:block=none"
@@ -51,8 +52,7 @@ def build(config: str, T: int, units: int) -> keras.Model:
 
 def _scan_layers(model):
     for layer in model.layers:
-        inner = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
-        yield from (x for x in inner if isinstance(x, zoo.ScanRNN))
+        yield from (x for x in directions(layer) if isinstance(x, zoo.ScanRNN))
 
 
 def expand(configs: list[str], methods: list[str] | None) -> list[str]:

@@ -33,10 +33,14 @@ def measure(cell, sequences: int) -> dict:
     model = compile_for(task, cell.model, cell.hparams, recipe)
     batches = tasks.Batches(x, y, recipe.batch_size, seed=0)
     model.fit(batches, epochs=1, verbose=0)  # compiles the step (and every partial batch shape)
+    return {"model": cell.model, "task": cell.label, "sequences_per_second": epoch_rate(model, batches, len(x))}
+
+
+def epoch_rate(model, batches, sequences: int) -> float:
+    """Training sequences/s of one epoch of `fit` over `batches` (`sequences` of them), timed."""
     start = time.perf_counter()
     model.fit(batches, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
-    return {"model": cell.model, "task": cell.label, "sequences_per_second": len(x) / seconds}
+    return sequences / (time.perf_counter() - start)
 
 
 def synthetic(task, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
