@@ -21,6 +21,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     import zoo
+    from zoo.bench.presets import PRESETS
 
     p = Parser(prog="rnn-zoo", description="Train and compare recurrent models on memory tasks.",
                epilog="Without a command, rnn-zoo prints this help and exits 2.")
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="`rnn-zoo COMMAND -h` shows its options")
 
     run = sub.add_parser("run", help="train the model x task x seed matrix and write results tables")
-    run.add_argument("--preset", default="quick", help="smoke, quick, paper or imdb (default: quick)")
+    run.add_argument("--preset", default="quick", help=f"{', '.join(PRESETS)} (default: quick)")
     run.add_argument("--models", help="comma-separated names or wildcards, e.g. 'lstm,gru,bi*' (default: the preset's)")
     run.add_argument("--tasks", help="comma-separated task names (default: the preset's)")
     run.add_argument("--seeds", help="a count N (seeds 0..N-1) or a list '0,3,7' (default: the preset's)")
