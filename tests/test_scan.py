@@ -155,3 +155,14 @@ def test_every_method_gives_the_same_gradients():
     result = subprocess.run([sys.executable, "-c", GRADIENT_SCRIPT], env=env, capture_output=True, text=True,
                             timeout=600)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
+
+
+def test_scan_bench_parses_configs_and_builds_its_floor():
+    from zoo.bench import scan_bench
+
+    assert scan_bench.parse_config("lru:block=none+units=8@chunked") == ("lru", {"block": "none", "units": 8}, "chunked")
+    plain, block = scan_bench.build("floor", 6, 4), scan_bench.build("floor:norm=1+mix=glu", 6, 4)
+    assert plain.count_params() == (2 * 4 + 4) + (4 + 1)  # input Dense, head
+    assert block.count_params() == plain.count_params() + 2 * 4 + 2 * (4 * 4 + 4)  # LayerNorm, GLU value and gate
+    with pytest.raises(ValueError, match="mix 'gru' is not one of none, mlp, glu"):
+        scan_bench.build("floor:mix=gru", 6, 4)

@@ -218,14 +218,14 @@ def _residual_stack(family: CellFamily, cfg: RecurrentConfig, x):
     x = keras.layers.Dense(cfg.units, name="encoder")(x)  # (batch, time, units): the residual stream
     for i in range(cfg.num_layers):
         y = keras.layers.LayerNormalization(name=f"norm_{i}")(x)
-        y = _mix(family.mixer, cfg.units, _recurrent_layer(family, cfg, True, i)(y), i)  # (batch, time, units)
+        y = mixer(family.mixer, cfg.units, _recurrent_layer(family, cfg, True, i)(y), i)  # (batch, time, units)
         if cfg.dropout:
             y = keras.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(y)
         x = keras.layers.Add(name=f"residual_{i}")([x, y])
     return keras.layers.LayerNormalization(name="norm_out")(x)
 
 
-def _mix(kind: str, units: int, y, i: int):
+def mixer(kind: str, units: int, y, i: int):
     """The block's position-wise part: (batch, time, features) -> (batch, time, units)."""
     if kind == "glu":  # GELU, then a gated linear unit W1 y * sigmoid(W2 y)
         y = keras.layers.Activation("gelu", name=f"gelu_{i}")(y)

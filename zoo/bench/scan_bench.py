@@ -9,6 +9,13 @@ A configuration's figure is its best round, since other work on the machine only
 round down. Inputs are adding-task shaped: (batch, T, 2) floats, a regression head. A model
 name may carry hyperparameters, e.g. `lru:block=none` (one plain LRU layer) and a scan method
 after '@', e.g. `mingru@chunked`; `--methods` expands every scan model into one per method.
+
+`floor` is no recurrent model but the least work any of them does at these shapes: a Dense from
+the inputs to `units` features at every step, a mean over time, the head and Adam's update. Its
+seq/s is the ceiling on every model's; `floor:norm=1,mix=glu` adds the residual block's
+position-wise parts (a LayerNorm, GELU and a GLU over every step) without the recurrence, the
+ceiling on the LRU's stack. (In --models, separate a config's hyperparameters with '+',
+e.g. `floor:norm=1+mix=glu`, since ',' separates configs.)
 """
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ import numpy as np
 
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
-from zoo.builder import directions
+from zoo.builder import MIXERS, directions, mixer
 from zoo.scan import METHODS, default_method
 
 DEFAULT_MODELS = "lstm,gru,mingru,minlstm,indrnn,lru,lru:block=none"
@@ -32,7 +39,7 @@ def parse_config(text: str) -> tuple[str, dict, str | None]:
     text, _, method = text.partition("@")
     name, _, rest = text.partition(":")
     hparams = {}
-    for item in filter(None, rest.split(",")):
+    for item in filter(None, rest.replace("+", ",").split(",")):
         key, _, value = item.partition("=")
         hparams[key] = int(value) if value.isdigit() else value
     return name, hparams, method or None
@@ -41,13 +48,30 @@ def parse_config(text: str) -> tuple[str, dict, str | None]:
 def build(config: str, T: int, units: int) -> keras.Model:
     name, hparams, method = parse_config(config)
     keras.utils.set_random_seed(0)
-    model = zoo.create_model(name, Spec(InputSpec(length=T, features=2), OutputSpec("regression")),
-                             units=units, **hparams)
+    if name == "floor":
+        model = floor(T, units, **hparams)
+    else:
+        model = zoo.create_model(name, Spec(InputSpec(length=T, features=2), OutputSpec("regression")),
+                                 units=units, **hparams)
     if method:
         for layer in _scan_layers(model):
             layer.method = method  # read when the training step is traced, below
     model.compile(keras.optimizers.Adam(1e-3), "mse")
     return model
+
+
+def floor(T: int, units: int, norm: int = 0, mix: str = "none") -> keras.Model:
+    """No recurrence: Dense to `units` per step [, LayerNorm][, the block's mixer], mean over time, head."""
+    if mix != "none" and mix not in MIXERS:
+        raise ValueError(f"floor: mix {mix!r} is not one of none, {', '.join(MIXERS)}")
+    inputs = keras.Input((T, 2))
+    x = keras.layers.Dense(units)(inputs)  # (batch, time, units)
+    if norm:
+        x = keras.layers.LayerNormalization()(x)
+    if mix != "none":
+        x = mixer(mix, units, x, 0)  # the residual block's own position-wise part
+    x = keras.layers.GlobalAveragePooling1D()(x)  # (batch, units)
+    return keras.Model(inputs, keras.layers.Dense(1)(x), name="floor")
 
 
 def _scan_layers(model):
