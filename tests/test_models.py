@@ -273,11 +273,28 @@ def test_indrnn_bounds_its_recurrent_weights_by_the_length():
     (lambda s: zoo.create_model("mingru", s, use_cudnn=False), "model 'mingru' does not support use_cudnn"),
     (lambda s: zoo.create_model("gru", s, pooling="sum"), "pooling 'sum' is not one of last, max, mean, attention"),
     (lambda s: zoo.create_model("gru", s, block="dense"), "block 'dense' is not one of none, residual"),
+    (lambda s: zoo.create_model("gru", s, r_min=0.99), "unknown hyperparameter 'r_min'; valid: units"),
+    (lambda s: zoo.create_model("lru", s, rmin=0.99), "valid: units, num_layers, bidirectional, dropout, embedding_dim, "
+     "gate_init, chrono_tmax, use_cudnn, pooling, block, r_min, r_max, max_phase"),
+    (lambda s: zoo.check_model("lru", s, r_min=0.99, r_max=0.9), "LRU needs 0 <= r_min < r_max < 1, got r_min=0.99"),
+    (lambda s: zoo.check_model("lru", s, max_phase="pi"), "LRU's max_phase must be a number, got 'pi'"),
 ])
 def test_bad_input_gives_clear_errors(call, message):
     with pytest.raises(ValueError) as err:
         call(SPECS["float-binary"])
     assert message in str(err.value)
+
+
+def test_lru_ring_options_reach_every_layer_and_its_initial_eigenvalues():
+    model = zoo.create_model("lru", SPECS["float-binary"], num_layers=2, r_min=0.99, r_max=0.9999, max_phase=0.3)
+    cells = [layer.cell for layer in model.layers if isinstance(layer, zoo.ScanRNN)]
+    assert len(cells) == 2
+    for cell in cells:
+        re, im = (keras.ops.convert_to_numpy(x) for x in cell.eigenvalues())
+        modulus, phase = np.hypot(re, im), np.arctan2(im, re)
+        assert 0.99 <= modulus.min() and modulus.max() <= 0.9999
+        assert 0 < phase.min() and phase.max() <= 0.3
+    assert model.count_params() == zoo.create_model("lru", SPECS["float-binary"], num_layers=2).count_params()
 
 
 def test_check_model_validates_without_building(monkeypatch):

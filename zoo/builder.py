@@ -42,7 +42,8 @@ class RecurrentConfig:
     the top layer's states ("last", "max", "mean" or "attention"; per-step heads see every
     step, so it does not apply to them); block: "none" (layers stacked directly) or "residual"
     (a linear encoder to `units`, then per layer x + Dropout(Mix(RNN(LayerNorm(x)))) with the
-    family's position-wise MLP or GLU as Mix, and a final LayerNorm).
+    family's position-wise MLP or GLU as Mix, and a final LayerNorm); options: the hyperparameters
+    of one family's cell alone (CellFamily.options, e.g. the LRU's ring r_min, r_max, max_phase).
     """
 
     units: int = 64
@@ -55,6 +56,7 @@ class RecurrentConfig:
     use_cudnn: bool | str = "auto"
     pooling: str = "last"
     block: str = "none"
+    options: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         def positive_int(name: str) -> None:
@@ -81,12 +83,15 @@ class RecurrentConfig:
             raise ValueError(f"block {self.block!r} is not one of {', '.join(BLOCKS)}")
 
     @classmethod
-    def from_hparams(cls, hparams: dict, **defaults) -> "RecurrentConfig":
-        valid = [f.name for f in dataclasses.fields(cls)]
+    def from_hparams(cls, hparams: dict, options: tuple[str, ...] = (), **defaults) -> "RecurrentConfig":
+        """`hparams` may also hold the cell's own `options`, which go to cfg.options."""
+        valid = [f.name for f in dataclasses.fields(cls) if f.name != "options"] + list(options)
         unknown = sorted(set(hparams) - set(valid))
         if unknown:
             raise ValueError(f"unknown hyperparameter {unknown[0]!r}; valid: {', '.join(valid)}")
-        return cls(**{**defaults, **hparams})
+        own = {k: v for k, v in hparams.items() if k in options}
+        common = {k: v for k, v in hparams.items() if k not in options}
+        return cls(**{**defaults, **common}, options=own)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class CellFamily:
     cudnn: bool = False  # a Keras layer with a fused cuDNN kernel (takes use_cudnn)
     blocks: tuple[str, ...] = BLOCKS  # the `block` values it supports
     mixer: str = "mlp"  # its residual block's position-wise part, one of MIXERS
+    options: tuple[str, ...] = ()  # hyperparameters of its cell alone, handed to make_cell in cfg.options
+    make_cell: Callable[[RecurrentConfig], keras.layers.Layer] | None = None  # made once to check options
 
     def __post_init__(self) -> None:
         if self.mixer not in MIXERS:
@@ -122,18 +129,23 @@ def custom_cell_family(name: str, cell_class: type, bias_layout: str) -> CellFam
 
 
 def scan_cell_family(name: str, make_cell: Callable[[RecurrentConfig], keras.layers.Layer], gated: bool,
-                     blocks: tuple[str, ...] = BLOCKS, mixer: str = "mlp") -> CellFamily:
-    """A family whose layers are zoo.scan_rnn.ScanRNN over `make_cell(cfg)`: trained with a parallel scan."""
+                     blocks: tuple[str, ...] = BLOCKS, mixer: str = "mlp", options: tuple[str, ...] = ()) -> CellFamily:
+    """A family whose layers are zoo.scan_rnn.ScanRNN over `make_cell(cfg)`: trained with a parallel scan.
+
+    `options`: the cell's own hyperparameters, which make_cell reads from cfg.options.
+    """
 
     def make_layer(cfg: RecurrentConfig, return_sequences: bool, layer_name: str) -> keras.layers.Layer:
         return ScanRNN(make_cell(cfg), return_sequences=return_sequences, name=layer_name)
 
-    return CellFamily(name, make_layer, gated=gated, blocks=blocks, mixer=mixer)
+    return CellFamily(name, make_layer, gated=gated, blocks=blocks, mixer=mixer, options=options, make_cell=make_cell)
 
 
 def resolve_config(name: str, spec: Spec, family: CellFamily, hparams: dict, **defaults) -> RecurrentConfig:
     """The hyperparameters model `name` builds with; ValueError naming the model for an option it lacks."""
-    cfg = RecurrentConfig.from_hparams(hparams, **defaults)
+    cfg = RecurrentConfig.from_hparams(hparams, family.options, **defaults)
+    if cfg.options:
+        family.make_cell(cfg)  # the cell's constructor checks its own options, also when only checking
     if cfg.gate_init == "chrono" and not family.gated:
         raise ValueError(f"model {name!r} does not support gate_init='chrono': it has no gates")
     if cfg.use_cudnn != "auto" and not family.cudnn:

@@ -32,6 +32,9 @@ class LRUCell(ScanCell):
                  **kwargs):
         kwargs.pop("kernel_initializer", None)  # B and C have the paper's own initialisation
         super().__init__(units, **kwargs)
+        for key, value in (("r_min", r_min), ("r_max", r_max), ("max_phase", max_phase)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"LRU's {key} must be a number, got {value!r}")
         if not 0.0 <= r_min < r_max < 1.0:
             raise ValueError(f"LRU needs 0 <= r_min < r_max < 1, got r_min={r_min!r}, r_max={r_max!r}")
         if not max_phase > 0:
