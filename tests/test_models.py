@@ -404,3 +404,14 @@ def test_pooling_applies_to_sequence_heads_only():
     assert any(isinstance(layer, zoo.SequencePooling) for layer in pooled.layers)
     per_step = zoo.create_model("mingru", SPECS["tokens-steps"], units=5, embedding_dim=4, pooling="attention")
     assert not any(isinstance(layer, zoo.SequencePooling) for layer in per_step.layers)
+
+
+def test_run_takes_a_cell_option_for_the_model_that_has_it_and_names_the_one_that_lacks_it(tmp_path, capsys):
+    from zoo.bench.matrix import parse_sets
+
+    assert parse_sets(["model.r_min=0.99"])[1] == {"r_min": 0.99}
+    out = tmp_path / "run"
+    code = cli_main(["run", "--models", "lru,gru", "--tasks", "adding", "--seeds", "1",
+                     "--set", "model.r_min=0.99", "--out", str(out)])
+    assert code == 2 and not out.exists()
+    assert "model 'gru': unknown hyperparameter 'r_min'" in capsys.readouterr().err

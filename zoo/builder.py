@@ -104,12 +104,26 @@ class CellFamily:
     cudnn: bool = False  # a Keras layer with a fused cuDNN kernel (takes use_cudnn)
     blocks: tuple[str, ...] = BLOCKS  # the `block` values it supports
     mixer: str = "mlp"  # its residual block's position-wise part, one of MIXERS
-    options: tuple[str, ...] = ()  # hyperparameters of its cell alone, handed to make_cell in cfg.options
+    options: tuple[str, ...] = ()  # hyperparameters of its cell alone (numbers), handed to make_cell in cfg.options
     make_cell: Callable[[RecurrentConfig], keras.layers.Layer] | None = None  # made once to check options
 
     def __post_init__(self) -> None:
         if self.mixer not in MIXERS:
             raise ValueError(f"CellFamily {self.name!r}: mixer {self.mixer!r} is not one of {', '.join(MIXERS)}")
+        CELL_OPTIONS.update(self.options)
+
+
+# Every family's cell options, so `--set model.r_min=0.99` parses before a model is built. They are
+# numbers: their cells check them (zoo.LRUCell: 0 <= r_min < r_max < 1).
+CELL_OPTIONS: set[str] = set()
+
+
+def hyperparameter_types() -> dict:
+    """{name: type} of every model hyperparameter: RecurrentConfig's fields and the families' cell options."""
+    from zoo.bench.values import field_types
+
+    types = {k: v for k, v in field_types(RecurrentConfig).items() if k != "options"}
+    return {**types, **{name: float for name in sorted(CELL_OPTIONS)}}
 
 
 def custom_cell_family(name: str, cell_class: type, bias_layout: str) -> CellFamily:
@@ -143,7 +157,10 @@ def scan_cell_family(name: str, make_cell: Callable[[RecurrentConfig], keras.lay
 
 def resolve_config(name: str, spec: Spec, family: CellFamily, hparams: dict, **defaults) -> RecurrentConfig:
     """The hyperparameters model `name` builds with; ValueError naming the model for an option it lacks."""
-    cfg = RecurrentConfig.from_hparams(hparams, family.options, **defaults)
+    try:
+        cfg = RecurrentConfig.from_hparams(hparams, family.options, **defaults)
+    except ValueError as err:  # which model: a run's --set reaches every model of it
+        raise ValueError(f"model {name!r}: {err}") from None
     if cfg.options:
         family.make_cell(cfg)  # the cell's constructor checks its own options, also when only checking
     if cfg.gate_init == "chrono" and not family.gated:

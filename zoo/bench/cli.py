@@ -198,7 +198,7 @@ def matrix_from_args(args):
     task_hparams = {t: {**preset.hparams_for(t), **set_hparams} for t in task_params}
     for name, hparams in task_hparams.items():
         try:
-            zoo.RecurrentConfig.from_hparams(hparams)
+            zoo.RecurrentConfig.from_hparams(hparams, tuple(zoo.builder.CELL_OPTIONS))
         except ValueError as err:
             raise UsageError(f"model hyperparameters for {name}: {err}") from None
     spec = MatrixSpec(models, task_params, seeds, {**preset.hparams, **set_hparams}, task_hparams, recipe,

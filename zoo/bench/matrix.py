@@ -124,7 +124,7 @@ def parse_sets(items: list[str]) -> tuple[dict[str, dict], dict[str, Any], dict[
             raise UsageError(f"--set {item!r}: expected TASK.PARAM=VALUE[,VALUE...], model.HPARAM=VALUE or "
                              f"recipe.FIELD=VALUE; tasks: {', '.join(known_tasks)}")
         if parts[0] == "model" and len(parts) == 2:
-            hint = _field_type(item, zoo.RecurrentConfig, parts[1], "hyperparameter")
+            hint = _field_type(item, zoo.builder.hyperparameter_types(), parts[1], "hyperparameter")
             hparams[parts[1]] = parse_value(text, hint, where)
             continue
         owner = "*" if len(parts) == 2 and parts[0] == "recipe" else parts[0]
@@ -142,8 +142,9 @@ def parse_sets(items: list[str]) -> tuple[dict[str, dict], dict[str, Any], dict[
     return task_params, hparams, recipes
 
 
-def _field_type(item: str, cls: type, name: str, what: str, whose: str = "") -> Any:
-    types = field_types(cls)
+def _field_type(item: str, cls: type | dict, name: str, what: str, whose: str = "") -> Any:
+    """The type of field `name` of dataclass `cls` (or in a {name: type} dict); UsageError listing the valid ones."""
+    types = cls if isinstance(cls, dict) else field_types(cls)
     if name not in types:
         raise UsageError(f"--set {item!r}: unknown {what} {name!r}{whose}; valid: {', '.join(types)}")
     return types[name]
