@@ -12,10 +12,10 @@ after '@', e.g. `mingru@chunked`; `--methods` expands every scan model into one 
 
 `floor` is no recurrent model but the least work any of them does at these shapes: a Dense from
 the inputs to `units` features at every step, a mean over time, the head and Adam's update. Its
-seq/s is the ceiling on every model's; `floor:norm=1,mix=glu` adds the residual block's
+seq/s is the ceiling on every model's; `floor:norm=1+mix=glu` adds the residual block's
 position-wise parts (a LayerNorm, GELU and a GLU over every step) without the recurrence, the
-ceiling on the LRU's stack. (In --models, separate a config's hyperparameters with '+',
-e.g. `floor:norm=1+mix=glu`, since ',' separates configs.)
+ceiling on the LRU's stack. (A config's hyperparameters are separated by '+' in --models, where ','
+separates configs.)
 """
 from __future__ import annotations
 
