@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import typing
 from dataclasses import dataclass
 from typing import Callable
 
@@ -121,8 +120,9 @@ CELL_OPTIONS: set[str] = set()
 
 def hyperparameter_types() -> dict:
     """{name: type} of every model hyperparameter: RecurrentConfig's fields and the families' cell options."""
-    hints = typing.get_type_hints(RecurrentConfig)
-    types = {f.name: hints[f.name] for f in dataclasses.fields(RecurrentConfig) if f.name != "options"}
+    from zoo.bench.values import field_types  # imports nothing heavy, like zoo.bench.backends
+
+    types = {k: v for k, v in field_types(RecurrentConfig).items() if k != "options"}
     return {**types, **{name: float for name in sorted(CELL_OPTIONS)}}
 
 
