@@ -582,7 +582,7 @@ def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
     rnn_file = store.cells_dir(run) / f"{seeds[('rnn', 2)].cell_id}.json"
     before = rnn_file.read_bytes()
     store.save_cell(run, Record.from_json(unscored(seeds[("gru", 2)].to_json(), "interrupted")))
-    assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3"]) == 0
+    assert main(["compare", "rnn", "gru", "--run", str(run), "--add-seeds", "--max-seeds", "3", "--jobs", "2"]) == 0
     err = capsys.readouterr().err
     assert "gru on adding(T=4) seed 2" in err and "rnn on adding(T=4) seed 2" not in err
     assert rnn_file.read_bytes() == before
@@ -598,3 +598,5 @@ def test_compare_add_seeds_bad_input(run_dir, capsys):
     assert "--max-seeds 3: needs --add-seeds" in error("lstm", "gru", "--run", str(run_dir), "--max-seeds", "3")
     assert "--max-seeds 1: a test needs at least 2 seeds a side" in error(
         "lstm", "gru", "--run", str(run_dir), "--add-seeds", "--max-seeds", "1")
+    assert "--jobs 2: needs --add-seeds" in error("lstm", "gru", "--run", str(run_dir), "--jobs", "2")
+    assert "--jobs 0: expected an integer >= 1" in error("lstm", "gru", "--run", str(run_dir), "--add-seeds", "--jobs", "0")

@@ -93,8 +93,9 @@ def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[C
     raise AssertionError("unreachable")
 
 
-def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None) -> int:
-    """Train into `out` on the backend its cells ran on (starting this command again on it if needed)."""
+def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, jobs: int = 1) -> int:
+    """Train into `out` on the backend its cells ran on (starting this command again on it if needed), `jobs`
+    cells at once."""
     import json
 
     from zoo.bench import backends
@@ -107,6 +108,7 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None) 
     import tasks
     from zoo.bench import runner
     from zoo.bench.reporters import Progress, TablesReporter
+    from zoo.bench.workers import ProcessExecutor
 
     backends.make_deterministic()  # same seed, same backend, same machine: same result
 
@@ -116,6 +118,8 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None) 
                 tasks.create_task(key[0], **json.loads(key[1])).check_data()
             except tasks.DataUnavailableError as err:
                 raise UsageError(str(err)) from None
-        return runner.run_matrix(cells, out, reporters=[TablesReporter(out), Progress(out)])
+        executor = runner.SerialExecutor() if jobs == 1 else ProcessExecutor(jobs)
+        return runner.run_matrix(cells, out, reporters=[TablesReporter(out), Progress(out, concurrent=jobs > 1)],
+                                 executor=executor)
 
     return add_seeds(out, a, b, max_seeds, train)

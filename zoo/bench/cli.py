@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "round after round, until it decides or --max-seeds is reached (resumable)")
     cmp_.add_argument("--max-seeds", type=int, metavar="N",
                       help="with --add-seeds: the most seeds a side per task (default: 10)")
+    cmp_.add_argument("--jobs", type=int, default=1, metavar="N",
+                      help="with --add-seeds: train N cells at once in local worker processes, as for run (default: 1)")
     where = cmp_.add_mutually_exclusive_group()
     where.add_argument("--write", action="store_true", help="also write compare-A-B.md and .png into the run directory")
     where.add_argument("-o", "--out", metavar="DIR", help="also write compare-A-B.md and .png into DIR")
@@ -318,6 +320,9 @@ def cmd_compare(args) -> int:
     if args.max_seeds is not None and (not args.add_seeds or args.max_seeds < 2):
         raise UsageError(f"--max-seeds {args.max_seeds}: " + ("needs --add-seeds" if not args.add_seeds else
                                                                "a test needs at least 2 seeds a side"))
+    if args.jobs != 1 and (not args.add_seeds or args.jobs < 1):
+        raise UsageError(f"--jobs {args.jobs}: " + ("needs --add-seeds" if not args.add_seeds else
+                                                     "expected an integer >= 1"))
     run = Path(args.run or "results/quick")
     records = store.load_cells(run)
     if not records:
@@ -328,7 +333,8 @@ def cmd_compare(args) -> int:
         from zoo.bench import auto_seeds
 
         store.check_writable(run, "--run")
-        code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch)
+        code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch,
+                               args.jobs)
         if code == auto_seeds.EXIT_INTERRUPTED:
             return code
         records = store.load_cells(run)
