@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "writes files only with --write or -o)")
     cmp_.add_argument("a", nargs="?", default="lstm", help="first model (default: lstm)")
     cmp_.add_argument("b", nargs="?", default="gru", help="second model (default: gru)")
-    cmp_.add_argument("--run", help="run directory to read (default: results/quick)")
+    cmp_.add_argument("--run", help="run directory to read (default: results/zoo)")
     cmp_.add_argument("--add-seeds", action="store_true",
                       help="train more seeds of both models into --run on every task whose verdict is undecided, "
                            "round after round, until it decides or --max-seeds is reached (resumable)")
@@ -323,7 +323,7 @@ def cmd_compare(args) -> int:
     if args.jobs != 1 and (not args.add_seeds or args.jobs < 1):
         raise UsageError(f"--jobs {args.jobs}: " + ("needs --add-seeds" if not args.add_seeds else
                                                      "expected an integer >= 1"))
-    run = Path(args.run or "results/quick")
+    run = Path(args.run or "results/zoo")
     records = store.load_cells(run)
     if not records:
         raise UsageError(f"--run {run} holds no cell files (expected {run}/cells/*.json)")

@@ -1,4 +1,4 @@
-"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about an hour), zoo (the README's matrix: every model,
+"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about 40 minutes), zoo (the README's matrix: every model,
 3 seeds, sized so that it and the seeds `compare --add-seeds` adds finish within an hour on a 2-core CPU), paper
 (the literature's sizes, GPU), imdb (the best IMDB recipe measured on the 2-core CPU: README, "IMDB on the full
 set")."""
@@ -39,7 +39,7 @@ PRESETS: dict[str, Preset] = {
         recipe={"*": dict(epochs=2, batch_size=32, patience=1)},
     ),
     "quick": Preset(
-        "every model on every task, 3 seeds, at sizes where memory matters; about an hour on 2 CPU cores (jax)",
+        "every model on every task, 3 seeds, at sizes where memory matters; about 40 minutes on 2 CPU cores (jax, --jobs 2)",
         task_params={
             "adding": dict(T=100, n_train=10_000, n_val=1_000, n_test=2_000),
             "copy": dict(T=30, n_train=6_000, n_val=1_000, n_test=2_000),
