@@ -4,7 +4,7 @@
 set")."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -27,6 +27,24 @@ class Preset:
         return {**self.recipe.get("*", {}), **self.recipe.get(task, {})}
 
 
+QUICK = Preset(
+    "every model on every task, 3 seeds, at sizes where memory matters; about 40 minutes on 2 CPU cores (jax, --jobs 2)",
+    task_params={
+        "adding": dict(T=100, n_train=10_000, n_val=1_000, n_test=2_000),
+        "copy": dict(T=30, n_train=6_000, n_val=1_000, n_test=2_000),
+        "imdb": dict(limit=6_000, max_len=200, vocab_size=10_000),
+    },
+    seeds=3,  # the fewest for an interval from each model's own spread
+    hparams=dict(units=64),
+    task_hparams={"imdb": dict(units=32, embedding_dim=32)},
+    # memory tasks sit at the baseline for many epochs before the gates lock on (LSTM on
+    # adding T=100: 9 epochs here), so their patience covers the whole budget
+    recipe={"adding": dict(epochs=12, learning_rate=3e-3, patience=12),
+            "copy": dict(epochs=12, learning_rate=3e-3, patience=12),
+            "imdb": dict(epochs=3, patience=1)},
+)
+
+
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
         "every model on every task at tiny sizes, 1 seed; a few minutes on 2 CPU cores (CI runs it)",
@@ -38,38 +56,15 @@ PRESETS: dict[str, Preset] = {
         hparams=dict(units=8, embedding_dim=8),
         recipe={"*": dict(epochs=2, batch_size=32, patience=1)},
     ),
-    "quick": Preset(
-        "every model on every task, 3 seeds, at sizes where memory matters; about 40 minutes on 2 CPU cores (jax, --jobs 2)",
-        task_params={
-            "adding": dict(T=100, n_train=10_000, n_val=1_000, n_test=2_000),
-            "copy": dict(T=30, n_train=6_000, n_val=1_000, n_test=2_000),
-            "imdb": dict(limit=6_000, max_len=200, vocab_size=10_000),
-        },
-        seeds=3,  # the fewest for an interval from each model's own spread
-        hparams=dict(units=64),
-        task_hparams={"imdb": dict(units=32, embedding_dim=32)},
-        # memory tasks sit at the baseline for many epochs before the gates lock on (LSTM on
-        # adding T=100: 9 epochs here), so their patience covers the whole budget
-        recipe={"adding": dict(epochs=12, learning_rate=3e-3, patience=12),
-                "copy": dict(epochs=12, learning_rate=3e-3, patience=12),
-                "imdb": dict(epochs=3, patience=1)},
-    ),
-    "zoo": Preset(
-        "every model on every task, 3 seeds: quick's adding and copy, IMDB on 12,000 reviews (bucketed, early "
-        "stopping); with `compare lstm gru --add-seeds` within an hour on 2 CPU cores (jax, --jobs 2)",
-        task_params={
-            "adding": dict(T=100, n_train=10_000, n_val=1_000, n_test=2_000),
-            "copy": dict(T=30, n_train=6_000, n_val=1_000, n_test=2_000),
-            # quick's 5,400 reviews leave LSTM vs GRU undecided after 10 seeds a side (one LSTM seed
-            # at 0.771); 12,000 halve the spread, and decided it in a 6-seed probe
-            "imdb": dict(limit=12_000, max_len=200, vocab_size=10_000, bucket=True),
-        },
-        seeds=3,
-        hparams=dict(units=64),
-        task_hparams={"imdb": dict(units=32, embedding_dim=32)},
-        recipe={"adding": dict(epochs=12, learning_rate=3e-3, patience=12),
-                "copy": dict(epochs=12, learning_rate=3e-3, patience=12),
-                "imdb": dict(epochs=4, patience=2)},
+    "quick": QUICK,
+    # quick's adding and copy; quick's 5,400 IMDB reviews leave LSTM vs GRU undecided after 10 seeds a
+    # side (one LSTM seed at 0.771), 12,000 halve the spread and decided it in a 6-seed probe
+    "zoo": replace(
+        QUICK,
+        description="every model on every task, 3 seeds: quick's adding and copy, IMDB on 12,000 reviews (bucketed, "
+                    "early stopping); with `compare lstm gru --add-seeds` within an hour on 2 CPU cores (jax, --jobs 2)",
+        task_params={**QUICK.task_params, "imdb": dict(limit=12_000, max_len=200, vocab_size=10_000, bucket=True)},
+        recipe={**QUICK.recipe, "imdb": dict(epochs=4, patience=2)},
     ),
     "paper": Preset(
         "the literature's settings for a GPU: adding T=600 and copy T=1000 (Bai et al. 2018), "
