@@ -107,8 +107,8 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, 
                          f"{backends.version(name)}; a run keeps one backend version")
     import tasks
     from zoo.bench import runner
+    from zoo.bench.cli import local_executor  # after the backend's activation: it imports the training code
     from zoo.bench.reporters import Progress, TablesReporter
-    from zoo.bench.workers import ProcessExecutor
 
     backends.make_deterministic()  # same seed, same backend, same machine: same result
 
@@ -118,8 +118,8 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, 
                 tasks.create_task(key[0], **json.loads(key[1])).check_data()
             except tasks.DataUnavailableError as err:
                 raise UsageError(str(err)) from None
-        executor = runner.SerialExecutor() if jobs == 1 else ProcessExecutor(jobs)
-        return runner.run_matrix(cells, out, reporters=[TablesReporter(out), Progress(out, concurrent=jobs > 1)],
-                                 executor=executor)
+        executor = local_executor(jobs)
+        progress = Progress(out, concurrent=jobs > 1)
+        return runner.run_matrix(cells, out, reporters=[TablesReporter(out), progress], executor=executor)
 
     return add_seeds(out, a, b, max_seeds, train)

@@ -277,13 +277,7 @@ def executor_from_args(args):
                                      ("--gpus-per-cell", args.gpus_per_cell, 0)]:
             if value != default:
                 raise UsageError(f"{flag} needs --executor ray (the executor is {args.executor})")
-        if args.jobs == 1:
-            from zoo.bench.runner import SerialExecutor
-
-            return SerialExecutor()
-        from zoo.bench.workers import ProcessExecutor
-
-        return ProcessExecutor(args.jobs)
+        return local_executor(args.jobs)
     if args.jobs != 1:
         raise UsageError(f"--jobs {args.jobs}: with --executor ray the cluster's CPUs set how many cells train at "
                          "once (--cpus-per-cell sets each one's share)")
@@ -296,6 +290,17 @@ def executor_from_args(args):
     if args.address is not None:
         ray_executor.check_address(args.address)
     return ray_executor.RayExecutor(args.address, args.cpus_per_cell, args.gpus_per_cell, verbose=args.verbose)
+
+
+def local_executor(jobs: int):
+    """This process for one job, else `jobs` local worker processes (run --jobs, compare --add-seeds --jobs)."""
+    if jobs == 1:
+        from zoo.bench.runner import SerialExecutor
+
+        return SerialExecutor()
+    from zoo.bench.workers import ProcessExecutor
+
+    return ProcessExecutor(jobs)
 
 
 def cmd_report(args) -> int:
