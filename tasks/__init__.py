@@ -7,6 +7,7 @@
 
 Importing tasks never chooses the Keras backend: KERAS_BACKEND or ~/.keras/keras.json does.
 """
+from zoo import _keras_backend  # noqa: F401,I001  (before any task module imports keras)
 from tasks import adding, copy_memory, imdb  # noqa: F401  (registers the tasks)
 from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task
 from tasks.batches import Batches
