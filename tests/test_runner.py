@@ -252,6 +252,8 @@ def test_jobs_2_gives_the_results_and_tables_of_jobs_1(cli_runs):
     (["run", "--set", "adding.T=abc"], "adding.T='abc' is not a valid int"),
     (["run", "--set", "model.unitz=5"], "unknown hyperparameter 'unitz'; valid: units"),
     (["run", "--seeds", "two"], "--seeds 'two': expected a count"),
+    (["run", "--seeds", "0,-3"], "--seeds '0,-3': seed -3 is negative; seeds are integers >= 0"),
+    (["run", "--seeds", "1,1"], "--seeds '1,1': seed 1 is repeated; list each seed once"),
     (["run", "--tasks", "imdb", "--set", "imdb.data_dir=/nonexistent"], "imdb.data_dir=/nonexistent holds no aclImdb"),
     (["report", "/nonexistent"], "/nonexistent holds no cell files"),
     (["run", "--bogus"], "unrecognized arguments: --bogus"),
@@ -267,6 +269,15 @@ def test_bad_cli_input_exits_2_with_one_line(args, message, capsys):
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("seeds", ["0,-3", "1,1"])
+def test_bad_seeds_create_nothing(seeds, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--preset", "smoke", "--models", "rnn", "--tasks", "adding", "--seeds", seeds,
+                 "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "--seeds" in capsys.readouterr().err
 
 
 @pytest.mark.slow  # main's exit code 2: test_bad_cli_input; python -m zoo: test_startup_logs

@@ -221,6 +221,11 @@ def _seeds(text: str | None, default: int) -> list[int]:
         if values[0] < 1:
             raise UsageError(f"--seeds {text!r}: the count must be >= 1")
         return list(range(values[0]))
+    for i, seed in enumerate(values):
+        if seed < 0:
+            raise UsageError(f"--seeds {text!r}: seed {seed} is negative; seeds are integers >= 0")
+        if seed in values[:i]:
+            raise UsageError(f"--seeds {text!r}: seed {seed} is repeated; list each seed once")
     return values
 
 
