@@ -578,6 +578,9 @@ def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
     assert sorted(seeds) == [(m, s) for m in ("gru", "rnn") for s in range(3)]
     assert seeds[("rnn", 2)].status == "completed" and seeds[("rnn", 2)].config.seed == 2
     assert "| rnn | " in (run / "results.md").read_text()  # the run's tables follow its cells
+    added = f"rnn-zoo compare rnn gru --run {run} --add-seeds --max-seeds 3"
+    assert json.loads((run / "run.json").read_text())["extended_by"] == [{"command": added, "cells": 2}]
+    assert f"Extended by: `{added}` (2 cells)" in (run / "results.md").read_text()  # every command that added cells
 
     rnn_file = store.cells_dir(run) / f"{seeds[('rnn', 2)].cell_id}.json"
     before = rnn_file.read_bytes()

@@ -535,3 +535,45 @@ def test_help_and_list_load_no_tensorflow_even_when_keras_json_names_it(form, ar
     assert "tensorflow" not in imported
     banner = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
     assert banner == [], banner
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_a_run_into_another_commands_folder_is_refused_and_writes_nothing(tmp_path, capsys):
+    """The committed matrix stays as its command made it: a smoke cell never mixes into it silently."""
+    out = tmp_path / "zoo"
+    shutil.copytree(REPO / "results" / "zoo", out)
+    before = snapshot(out)
+    code = main(["run", "--preset", "smoke", "--models", "lstm", "--tasks", "adding", "--seeds", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "holds the cells of `rnn-zoo run --preset zoo --jobs 2 --out results/zoo`, not of this command" in err
+    assert "--extend" in err
+    assert snapshot(out) == before
+
+
+@pytest.mark.slow
+def test_same_command_resumes_a_part_resumes_another_needs_extend(tmp_path):
+    out = tmp_path / "run"
+    first = ["run", "--preset", "smoke", "--tasks", "adding", *TINY_SETS, "--models", "rnn,gru", "--out", str(out)]
+    assert cli(*first).returncode == 0
+    cells = snapshot(out / "cells")
+    again = cli(*first, "--jobs", "2")  # how it trains is not what it asks for: the same run
+    assert again.returncode == 0 and "resuming: 2 of 2 cells already finished" in again.stderr, again.stderr[-2000:]
+    part = cli(*first[:-4], "--models", "gru", "--out", str(out))
+    assert part.returncode == 0, part.stderr[-2000:]
+    other = [*first[:-4], "--models", "lstm", "--out", str(out)]
+    refused = cli(*other)
+    assert refused.returncode == 2 and "--extend" in refused.stderr and snapshot(out / "cells") == cells
+    extended = cli(*other, "--extend")
+    assert extended.returncode == 0, extended.stderr[-2000:]
+    assert snapshot(out / "cells").items() > cells.items() and len(snapshot(out / "cells")) == 3
+    info = json.loads((out / "run.json").read_text())
+    assert info["command"].endswith("--models rnn,gru --out " + str(out))
+    assert [e["command"] for e in info["extended_by"]] == ["rnn-zoo " + " ".join([*other, "--extend"])]
+    md = (out / "results.md").read_text()
+    assert f"Command: `{info['command']}`" in md and f"Extended by: `rnn-zoo {' '.join(other)} --extend` (1 cells)" in md
+    assert cli(*other, "--extend").returncode == 0  # the extension, resumed: nothing new
+    assert len(json.loads((out / "run.json").read_text())["extended_by"]) == 1

@@ -93,9 +93,10 @@ def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[C
     raise AssertionError("unreachable")
 
 
-def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, jobs: int = 1) -> int:
+def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, jobs: int = 1,
+         command: str | None = None) -> int:
     """Train into `out` on the backend its cells ran on (starting this command again on it if needed), `jobs`
-    cells at once."""
+    cells at once; run.json lists `command` among those that added cells."""
     import json
 
     from zoo.bench import backends
@@ -118,6 +119,8 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, 
                 tasks.create_task(key[0], **json.loads(key[1])).check_data()
             except tasks.DataUnavailableError as err:
                 raise UsageError(str(err)) from None
+        if command:
+            store.note_command(out, command, len(cells))
         executor = local_executor(jobs)
         progress = Progress(out, concurrent=jobs > 1)
         return runner.run_matrix(cells, out, reporters=[TablesReporter(out), progress], executor=executor)

@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "fastest installed: jax on a CPU, tensorflow on an NVIDIA GPU)")
     run.add_argument("--out", help="output folder (default: runs/PRESET); re-running into it resumes")
     run.add_argument("--resume", action="store_true", help="require --out to hold an earlier run to resume")
+    run.add_argument("--extend", action="store_true",
+                     help="add this command's cells to a folder another command made (its results list both "
+                          "commands); without it such a folder is refused")
     run.add_argument("-v", "--verbose", action="store_true", help="Keras epoch logs and TensorFlow's start-up logs")
     run.add_argument("--tensorboard", action="store_true", help="a TensorBoard log dir per cell under OUT/tensorboard")
     run.add_argument("--jobs", type=int, default=1, metavar="N",
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     args.relaunch = relaunch
+    args.argv = argv
     trains = args.command in ("run", "bench", "gradients") or getattr(args, "add_seeds", False)
     from zoo.bench.quiet import quiet_startup
 
@@ -253,15 +257,14 @@ def cmd_run(args, argv: list[str]) -> int:
             tasks.create_task(key[0], **json.loads(key[1])).check_data()
         except tasks.DataUnavailableError as err:
             raise UsageError(str(err)) from None
+    info = store.run_info_for(out, cells, "rnn-zoo " + shlex.join(argv), args.preset, args.extend)
     if args.executor == "ray":
         executor.connect()  # a cluster that cannot be reached exits 2 before anything is created
     backends.make_deterministic()  # same seed, same backend, same machine: same result
     print(f"results go to {out}/ ({len(cells)} cells)", file=sys.stderr, flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    info = out / "run.json"
-    if not info.exists():
-        store.write_json(info, {"command": "rnn-zoo " + shlex.join(argv), "preset": args.preset,
-                                "cells": len(cells)})
+    if info is not None:
+        store.write_json(out / store.RUN_INFO, info)
     tables = TablesReporter(out)
     progress = Progress(out, concurrent=args.jobs > 1 or args.executor == "ray")
     code = runner.run_matrix(cells, out, reporters=[tables, progress], executor=executor, verbose=args.verbose,
@@ -344,7 +347,7 @@ def cmd_compare(args) -> int:
 
         store.check_writable(run, "--run")
         code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch,
-                               args.jobs)
+                               args.jobs, command="rnn-zoo " + shlex.join(args.argv))
         if code == auto_seeds.EXIT_INTERRUPTED:
             return code
         records = store.load_cells(run)

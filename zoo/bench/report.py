@@ -77,6 +77,8 @@ def render_markdown(records: list[Record], run_info: dict, figures: list[str] = 
     lines = ["# rnn-zoo results", ""]
     if run_info.get("command"):
         lines += [f"Command: `{run_info['command']}`", ""]
+    for extension in run_info.get("extended_by", []):
+        lines += [f"Extended by: `{extension['command']}` ({extension['cells']} cells)", ""]
     machines = {dataclasses.replace(r.environment, git_commit=None) for r in records}  # one line per machine
     for e in sorted(machines, key=lambda e: json.dumps(e.to_json(), sort_keys=True)):
         if e.backend_version:
@@ -121,8 +123,7 @@ def write_tables(out: Path) -> list[Path]:
     """(Re)write the three tables from the cell files under `out`; results.md links the PNGs found there."""
     out = Path(out)
     records = store.load_cells(out)
-    info_path = out / "run.json"
-    run_info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    run_info = store.read_run_info(out)
     figures = sorted(p.name for p in out.glob("*.png"))
     outputs = {
         out / "results.md": render_markdown(records, run_info, figures),

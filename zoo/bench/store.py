@@ -2,6 +2,7 @@
 and reports."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -177,6 +178,50 @@ def remove_stale_temporaries(out: Path) -> int:
         except FileNotFoundError:  # its writer renamed it meanwhile
             continue
     return removed
+
+
+RUN_INFO = "run.json"  # the command(s) whose cells a run folder holds
+
+
+def read_run_info(out: Path) -> dict:
+    path = Path(out) / RUN_INFO
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def matrix_fingerprint(cells: list[Cell]) -> str:
+    """Which cells a command asks for, with their configs: equal for the same command, whatever its --jobs."""
+    lines = sorted(f"{c.cell_id} {c.config_hash}" for c in cells)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def run_info_for(out: Path, cells: list[Cell], command: str, preset: str, extend: bool) -> dict | None:
+    """The run.json a `run` of `cells` into `out` writes (None: the folder's own run, resumed, unchanged).
+
+    A folder holds the cells of the command that made it; another command's cells mix in only with
+    `extend`, and then run.json lists that command too (under "extended_by"). A command whose cells are
+    all in the folder already (the same run, or a part of it) resumes. UsageError otherwise.
+    """
+    info, records = read_run_info(out), load_cells(out)
+    entry = {"command": command, "preset": preset, "cells": len(cells), "matrix": matrix_fingerprint(cells)}
+    if not info and not records:
+        return entry
+    runs = [info, *info.get("extended_by", [])]
+    if entry["matrix"] in {r.get("matrix") for r in runs} or {c.cell_id for c in cells} <= {r.cell_id for r in records}:
+        return None
+    if not extend:
+        made_by = f"`{info['command']}`" if info.get("command") else "another command"
+        raise UsageError(f"{out} holds the cells of {made_by}, not of this command; use another --out, or --extend "
+                         f"to add this command's cells to that run")
+    return {**info, "extended_by": [*info.get("extended_by", []), entry]} if info else entry
+
+
+def note_command(out: Path, command: str, cells: int) -> None:
+    """List `command` (which trains `cells` more cells into `out`, as compare --add-seeds does) in run.json."""
+    info = read_run_info(out)
+    extensions = info.get("extended_by", [])
+    if extensions and extensions[-1]["command"] == command and "matrix" not in extensions[-1]:
+        cells += extensions.pop()["cells"]  # its next round
+    write_json(Path(out) / RUN_INFO, {**info, "extended_by": [*extensions, {"command": command, "cells": cells}]})
 
 
 def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
