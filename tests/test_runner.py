@@ -577,3 +577,52 @@ def test_same_command_resumes_a_part_resumes_another_needs_extend(tmp_path):
     assert f"Command: `{info['command']}`" in md and f"Extended by: `rnn-zoo {' '.join(other)} --extend` (1 cells)" in md
     assert cli(*other, "--extend").returncode == 0  # the extension, resumed: nothing new
     assert len(json.loads((out / "run.json").read_text())["extended_by"]) == 1
+
+
+def test_a_failed_write_leaves_no_temporary_and_names_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "cells" / "a.json"
+    store.write_atomic(path, "old")
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError, match="No space left on device") as err:
+        store.write_atomic(path, "new")
+    assert err.value.filename == str(path) and err.value.errno == 28
+    assert path.read_text() == "old" and [p.name for p in path.parent.iterdir()] == ["a.json"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 40 KB tmpfs (root can mount one); grow() makes room without touching its files."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    grow = lambda: subprocess.run(["mount", "-o", "remount,size=20m", str(disk)], check=True)  # noqa: E731
+    yield disk, grow
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_and_a_resume_after_room_is_made_finishes(small_disk):
+    disk, grow = small_disk
+    out = disk / "run"
+    args = ["run", "--preset", "smoke", "--tasks", "adding", *TINY_SETS, "--models",
+            "rnn,gru,lstm,cifg_lstm,peephole_lstm,birnn,bigru,bilstm,deep_rnn,deep_lstm,mingru,minlstm", "--out", str(out)]
+    full = cli(*args)
+    assert full.returncode == 3, full.stderr[-3000:]
+    last = full.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"rnn-zoo: error: cannot write {out}/") and "No space left on device" in last, full.stderr
+    assert "Traceback" not in full.stderr
+    assert not list(out.rglob(f"*{store.TMP_SUFFIX}"))
+    finished = {p.name: p.read_bytes() for p in (out / "cells").glob("*.json")}
+    assert 0 < len(finished) < 12
+    assert all(r.done for r in store.load_cells(out))  # every finished cell readable
+    grow()
+    resumed = cli(*args)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resuming: {len(finished)} of 12 cells already finished" in resumed.stderr
+    after = {p.name: p.read_bytes() for p in (out / "cells").glob("*.json")}
+    assert len(after) == 12 and all(after[name] == text for name, text in finished.items())

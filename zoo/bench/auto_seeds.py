@@ -16,9 +16,8 @@ from zoo.bench import compare, store
 from zoo.bench.matrix import Cell
 from zoo.bench.record import Record
 from zoo.bench.stats import UNDECIDED
-from zoo.bench.values import UsageError
+from zoo.bench.values import EXIT_INTERRUPTED, EXIT_OK, UsageError
 
-EXIT_OK, EXIT_INTERRUPTED = 0, 130
 DEFAULT_MAX_SEEDS = 10
 
 

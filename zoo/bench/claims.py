@@ -106,10 +106,14 @@ class Claims:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(info, f)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(info, f)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as err:  # a full disk: no empty claim stays behind
+            path.unlink()
+            raise OSError(err.errno, err.strerror, str(path)) from err
         return True
 
     def _live(self, holder: dict | None, mtime: float) -> bool:

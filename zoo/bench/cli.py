@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shlex
 import sys
@@ -11,7 +12,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from zoo.bench.record import Record
 
-EXIT_USAGE = 2
+from zoo.bench.values import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
+
+# Errors of the disk rather than of the program: one line and EXIT_NO_SPACE, never a traceback.
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 
 
 class Parser(argparse.ArgumentParser):
@@ -144,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"rnn-zoo: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as err:
+        if err.errno not in STORAGE_ERRNOS:
+            raise
+        print(f"rnn-zoo: error: cannot write {err.filename or 'a result file'}: {err.strerror}; every finished "
+              f"cell is kept: make room, then run the same command to resume", file=sys.stderr)
+        return EXIT_NO_SPACE
 
 
 def cmd_list(args) -> int:
@@ -348,7 +358,7 @@ def cmd_compare(args) -> int:
         store.check_writable(run, "--run")
         code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch,
                                args.jobs, command="rnn-zoo " + shlex.join(args.argv))
-        if code == auto_seeds.EXIT_INTERRUPTED:
+        if code == EXIT_INTERRUPTED:
             return code
         records = store.load_cells(run)
     rows = compare.compare(records, args.a, args.b)

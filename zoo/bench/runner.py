@@ -18,11 +18,9 @@ from zoo.bench.claims import Claims
 from zoo.bench.matrix import Cell
 from zoo.bench.record import Record
 from zoo.bench.train import base_record
+from zoo.bench.values import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGNAL
 from zoo.bench.workers import DataCache, Settings, train_one
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number, as a shell reports it
-EXIT_INTERRUPTED = EXIT_SIGNAL[signal.SIGINT]
 
 
 class Executor(Protocol):

@@ -2,6 +2,7 @@
 and reports."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -60,11 +61,18 @@ def write_atomic(path: Path, text: str) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}~{os.getpid()}@{HOST}{TMP_SUFFIX}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as err:  # a full disk, a signal: no half-written file stays behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(err, OSError):  # named after the file it was for, not its temporary
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # the rename itself survives a crash
