@@ -1,7 +1,11 @@
 """What every task provides: parameters, the Spec, data per seed, loss, metrics, baseline, recipe."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import tarfile
+import zlib
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable
 
@@ -14,6 +18,28 @@ from zoo.spec import Spec
 
 class DataUnavailableError(RuntimeError):
     """A task's data cannot be found or fetched; the message says which sources were tried."""
+
+
+# What a damaged data file raises as it is read: a file that is not what its name says (tarfile.ReadError,
+# zlib.error, gzip.BadGzipFile, an OSError), one cut short by an interrupted download (EOFError), or bytes
+# that do not decode.
+DAMAGED = (tarfile.TarError, zlib.error, EOFError, OSError, UnicodeDecodeError, ValueError)
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike, what: str = "data file"):
+    """Turn a damaged file's error, raised while reading `path` in the block, into one DataUnavailableError
+    line naming the file and what is wrong, instead of a traceback."""
+    try:
+        yield
+    except DataUnavailableError:
+        raise
+    except DAMAGED as err:
+        if isinstance(err, EOFError) or "unexpected end" in str(err):
+            problem = f"truncated, as an interrupted download leaves it ({err})"
+        else:
+            problem = f"unreadable ({type(err).__name__}: {err})"
+        raise DataUnavailableError(f"{what} {path} is {problem}; replace it with a complete copy") from None
 
 
 @dataclass(frozen=True)

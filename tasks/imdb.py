@@ -15,7 +15,7 @@ from typing import ClassVar
 import keras
 import numpy as np
 
-from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task
+from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task, reading
 from tasks.batches import Batches
 from tasks.registry import register_task
 from tasks.text import Corpus, vocabulary_words
@@ -95,13 +95,14 @@ def read_aclimdb(source: Path) -> Labelled:
             found[split].append((f"{split}/{label}/{stem}", read().decode("utf-8"), int(label == "pos")))
 
     if source.is_file():
-        with tarfile.open(source, "r:gz") as archive:
+        with reading(source, "IMDB archive"), tarfile.open(source, "r:gz") as archive:
             for member in archive:
                 if member.isfile():
                     add(member.name, archive.extractfile(member).read)
     else:
         for path in source.glob("*/*/*.txt"):
-            add(path.relative_to(source).as_posix(), path.read_bytes)
+            with reading(path, "IMDB review"):
+                add(path.relative_to(source).as_posix(), path.read_bytes)
     if not found["train"] or not found["test"]:
         raise DataUnavailableError(f"{source} holds no aclImdb train/{{pos,neg}} and test/{{pos,neg}} reviews")
     return Labelled.of(found)

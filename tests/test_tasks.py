@@ -1,6 +1,7 @@
 """Tasks: exact data layouts, baselines, determinism, the IMDB pipeline, every task x every model."""
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -211,6 +212,36 @@ def test_imdb_missing_data_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(tasks.DataUnavailableError, match=r"\$RNN_ZOO_DATA=.*nonexistent holds no aclImdb"):
         load_reviews()  # an explicit path with no reviews never falls back to a download
     assert time.perf_counter() - start < 5
+
+
+def tiny_archive(tmp_path) -> bytes:
+    import tarfile
+
+    write_tiny_aclimdb(tmp_path / "src")
+    with tarfile.open(tmp_path / "tiny.tar.gz", "w:gz") as archive:
+        archive.add(tmp_path / "src" / "aclImdb", arcname="aclImdb")
+    return (tmp_path / "tiny.tar.gz").read_bytes()
+
+
+@pytest.mark.parametrize("damage,problem", [
+    (lambda good: b"<html>404 not found</html>" * 40, "is unreadable (ReadError: "),
+    (lambda good: good[: len(good) // 2], "is truncated, as an interrupted download leaves it"),
+])
+def test_a_damaged_imdb_archive_is_one_line_and_exit_2_before_anything_is_made(damage, problem, tmp_path, capsys):
+    from zoo.bench.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    archive = data / "aclImdb_v1.tar.gz"
+    archive.write_bytes(damage(tiny_archive(tmp_path)))
+    with pytest.raises(tasks.DataUnavailableError, match=f"IMDB archive {archive} {re.escape(problem)}"):
+        load_reviews(str(data))
+    out = tmp_path / "run"
+    assert main(["run", "--preset", "smoke", "--tasks", "imdb", "--models", "rnn", "--set", f"imdb.data_dir={data}",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"IMDB archive {archive} " in err and "Traceback" not in err
+    assert not out.exists()
 
 
 def test_an_unreachable_download_fails_fast_with_the_whole_message():
