@@ -266,6 +266,22 @@ def test_compare_command_prints_and_writes_nothing_by_default(run_dir, capsys):
     assert snapshot(run_dir) == before  # a committed run stays clean
 
 
+def test_compare_says_which_tasks_it_left_out_and_why(run_dir, capsys):
+    cells = store.cells_dir(run_dir)
+    for path in cells.glob("copy(T=10)__gru__*.json"):
+        path.unlink()
+    failed = store.load_record(cells / "copy(T=20)__gru__seed0.json")
+    store.save_cell(run_dir, Record.from_json(unscored(failed.to_json(), "failed")))
+    (cells / "copy(T=20)__gru__seed1.json").unlink()
+    assert main(["compare", "lstm", "gru", "--run", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert ("Not compared: copy(T=10): gru has no finished cells (lstm: 2); copy(T=20): gru has no finished cells "
+            "(1 not finished) (lstm: 2).") in out
+    assert out.rstrip().endswith("copy(T=10): gru has no finished cells (lstm: 2): not compared\n"
+                                 "copy(T=20): gru has no finished cells (1 not finished) (lstm: 2): not compared")
+    assert "copy(T=5): " in out  # the task both have is still compared
+
+
 def test_compare_command_writes_only_where_asked(run_dir, tmp_path_factory, capsys):
     other = tmp_path_factory.mktemp("elsewhere") / "cmp"
     before = snapshot(run_dir)

@@ -367,9 +367,10 @@ def cmd_compare(args) -> int:
     out = run if args.write else Path(args.out) if args.out else None
     if out is not None:
         _writable_dir(out, "--write" if args.write else "--out")
-    text = compare.render(rows, args.a, args.b, run)
+    skipped = compare.not_compared(records, args.a, args.b)
+    text = compare.render(rows, args.a, args.b, run, skipped)
     print(text)
-    print("\n".join(compare.verdict_lines(rows)))
+    print("\n".join(compare.verdict_lines(rows) + [f"{line}: not compared" for line in skipped]))
     if out is None:
         if not args.add_seeds:  # with it, cells were written
             print("(nothing written: --write saves compare-A-B.md and .png into the run, -o DIR into DIR)",

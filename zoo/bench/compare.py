@@ -38,6 +38,23 @@ def compare(records: list[Record], a: str, b: str) -> list[dict]:
     return rows
 
 
+def not_compared(records: list[Record], a: str, b: str) -> list[str]:
+    """Why each task instance of the run that has no row was left out, e.g. 'copy(T=30): gru has no finished
+    cells (lstm: 3)'."""
+    lines = []
+    for label in sorted({r.label for r in records}, key=natural_key):
+        done = {m: sum(r.label == label and r.model == m and r.done for r in records) for m in (a, b)}
+        if all(done.values()):
+            continue
+        tried = {m: sum(r.label == label and r.model == m for r in records) for m in (a, b)}
+        lacking = [m for m in (a, b) if not done[m]]
+        why = " and ".join(f"{m} has no finished cells" + (f" ({tried[m]} not finished)" if tried[m] else "")
+                           for m in lacking)
+        others = [f"{m}: {done[m]}" for m in (a, b) if done[m]]
+        lines.append(f"{label}: {why}" + (f" ({', '.join(others)})" if others else ""))
+    return lines
+
+
 def verdict(row: dict, a: str, b: str) -> str:
     """The verdict word, then its evidence: 'GRU better: gru/lstm = 0.218× [0.0543, 0.879], Welch p=0.042, ...'."""
     t: Comparison = row["test"]
@@ -109,7 +126,7 @@ def interval_methods(rows: list[dict], a: str, b: str) -> str:
     return "; ".join(f"{metric}: {', '.join(sorted(ms))}" for metric, ms in methods.items()) or "none (too few seeds)"
 
 
-def render(rows: list[dict], a: str, b: str, run_dir: Path | str) -> str:
+def render(rows: list[dict], a: str, b: str, run_dir: Path | str, skipped: list[str] = ()) -> str:
     lines = [f"# {a} vs {b}", "",
              f"Run: `{run_dir}`. Test metric over seeds: mean ± sample std and a 95% confidence interval of the "
              f"mean that stays inside the metric's range (losses >= 0, accuracies in [0, 1]).", "",
@@ -120,6 +137,8 @@ def render(rows: list[dict], a: str, b: str, run_dir: Path | str) -> str:
              f"At {ALPHA}: equivalent when TOST is significant, else the better model when Welch's test is, "
              f"else undecided, with the seeds a side at which the nearer test reaches {stats.POWER:.0%} power "
              f"if the observed difference and spread are the truth.", ""]
+    if skipped:
+        lines += [f"Not compared: {'; '.join(skipped)}.", ""]
     if not rows:
         return "\n".join(lines + [f"No task in this run has finished cells of both {a} and {b}.", ""])
     lines += [f"Interval method: {interval_methods(rows, a, b)}.", ""]
