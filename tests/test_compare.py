@@ -465,7 +465,10 @@ def test_gradient_flow_on_a_tiny_model(tmp_path, capsys):
             norms = np.asarray(result["models"][model][phase]["norms"])
             assert norms.shape == (8,) and np.all(np.isfinite(norms)) and np.all(norms > 0)
     assert (tmp_path / "gradients-adding-T8.png").stat().st_size > 5000
-    assert "||g_1||/||g_T||" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "||g_1||/||g_T||" in out and "batch 16, after 1 epoch of training (lr" in out
+    assert "rnn            test after 1 epoch of training: loss " in out
+    assert plots.after(0) == "untrained (0 epochs)" and plots.after(5) == "after 5 epochs of training"  # panel titles
 
 
 @pytest.mark.slow

@@ -90,6 +90,9 @@ def main_args(args) -> int:
     from zoo.bench.matrix import UsageError, expand_models, parse_sets
     from zoo.bench.ordering import slug
 
+    for flag, value, least in (("--epochs", args.epochs, 0), ("--batch", args.batch, 1)):
+        if value < least:
+            raise UsageError(f"{flag} {value}: expected an integer >= {least}")
     backends.activate(args.backend, getattr(args, "relaunch", None))
     task_params, hparams, recipes = parse_sets(args.set)
     unknown = set(task_params) - {args.task}
@@ -112,13 +115,14 @@ def main_args(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     store.write_json(out / f"gradients-{slug(task.describe())}.json", result)
     plot = plots.gradient_flow(result, out)
-    print(f"gradient flow on {task.describe()}, batch {result['batch']}, {args.epochs} epochs of training "
+    print(f"gradient flow on {task.describe()}, batch {result['batch']}, {plots.after(args.epochs)} "
           f"(lr {result['recipe']['learning_rate']}):")
     for name, res in result["models"].items():
         for phase in ("init", "trained"):
             s = res[phase]
             print(f"  {name:14s} {phase:8s} ||g_1|| = {s['first']:.3e}  ||g_T|| = {s['last']:.3e}  "
                   f"||g_1||/||g_T|| = {s['first_over_last']:.3e}")
-        print(f"  {name:14s} test after training: " + ", ".join(f"{k} {v:.4g}" for k, v in res["test"].items()))
+        scores = ", ".join(f"{k} {v:.4g}" for k, v in res["test"].items())
+        print(f"  {name:14s} test {plots.after(args.epochs)}: {scores}")
     print(plot)
     return 0

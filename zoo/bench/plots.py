@@ -186,6 +186,11 @@ def memory_sweeps(records: list[Record], out: Path) -> list[Path]:
     return paths
 
 
+def after(epochs: int) -> str:
+    """What the second measurement follows: 'after 5 epochs of training', or 'untrained (0 epochs)'."""
+    return "untrained (0 epochs)" if epochs == 0 else f"after {epochs} epoch{'s' * (epochs != 1)} of training"
+
+
 def gradient_flow(result: dict, out: Path) -> Path:
     """||d loss / d x_t|| against t, before and after training, log scale."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrained")
@@ -194,7 +199,7 @@ def gradient_flow(result: dict, out: Path) -> Path:
             norms = np.asarray(res[phase]["norms"])
             ax.plot(np.arange(1, len(norms) + 1), norms, color=model_color(model), label=model)
         ax.set_yscale("log")
-        ax.set(xlabel="time step t", title=f"{'at initialisation' if phase == 'init' else 'after training'}")
+        ax.set(xlabel="time step t", title="at initialisation" if phase == "init" else after(result["epochs"]))
     axes[0].set_ylabel("mean ||d loss / d x_t||")
     axes[0].legend()
     fig.suptitle(f"Gradient flow through time on {result['task']} (loss at the last step)")

@@ -70,6 +70,9 @@ def main_args(args) -> int:
     """Parent: alternate the backends over `rounds`, then print one table."""
     from zoo.bench.values import UsageError
 
+    for flag, value in (("--sequences", args.sequences), ("--rounds", args.rounds)):
+        if value < 1:
+            raise UsageError(f"{flag} {value}: expected an integer >= 1")
     # TensorFlow first when present: the others' speed-ups are read against Keras's default backend
     default = sorted(backends.BACKENDS, key=lambda b: b != "tensorflow")
     names = [b.strip() for b in args.backends.split(",")] if args.backends else \
