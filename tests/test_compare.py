@@ -180,7 +180,8 @@ def test_compare_verdicts(run_dir):
     assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better: lstm/gru = 0.218× [0.178, 0.267], "
                                                          "Welch p=0.00043")
     text = compare.render(list(rows.values()), "lstm", "gru", run_dir)
-    assert "| adding(T=10) | mse ↓ |" in text and "3/3, epoch 3 on average" in text
+    assert "| adding(T=10) | mse ↓ |" in text and "| 3/3 | epoch 3 (3/3 seeds) |" in text
+    assert "| adding(T=10) | gru | 100 | 1.5 | 1,000 | 0/3 | never |" in text  # test and validation apart
     assert "| adding(T=10) | gru/lstm = 4.59× [3.75, 5.61] | 0.00043 | 1 | ±10% as a ratio | 3 vs 3 | LSTM better |" \
         in text
 
@@ -406,7 +407,7 @@ def test_one_colour_per_model_in_every_figure(run_dir, figures):
     records = store.load_cells(run_dir)
     plots.run_figures(records, run_dir)
     plots.compare_chart(compare.compare(records, "lstm", "gru"), "lstm", "gru", run_dir)
-    flow = {"task": "adding(T=4)", "models": {m: {"init": {"norms": [1, 2, 3, 4]}, "trained": {"norms": [2, 2, 3, 4]}}
+    flow = {"task": "adding(T=4)", "epochs": 5, "models": {m: {"init": {"norms": [1, 2, 3, 4]}, "trained": {"norms": [2, 2, 3, 4]}}
                                               for m in ("rnn", "lstm", "gru")}}
     plots.gradient_flow(flow, run_dir)
     names = {name for name, _ in figures}
