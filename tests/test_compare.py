@@ -175,7 +175,7 @@ def test_compare_verdicts(run_dir):
     imdb = rows["imdb(max_len=20)"]["verdict"]
     assert imdb == ("undecided: gru - lstm = +0.00333 [-0.0591, +0.0658], Welch p=0.88, TOST p=0.47 (margin ±0.005), "
                     "3 vs 3 seeds; more than 50 seeds a side would be needed (nearest: Welch's test finding the "
-                    "difference)")
+                    "difference); neither solves it (0/3 and 0/3 seeds)")
     flipped = {r["label"]: r for r in compare.compare(store.load_cells(run_dir), "gru", "lstm")}
     assert flipped["adding(T=10)"]["verdict"].startswith("LSTM better: lstm/gru = 0.218× [0.178, 0.267], "
                                                          "Welch p=0.00043")
@@ -188,7 +188,7 @@ def test_compare_verdicts(run_dir):
 
 def test_verdict_wording():
     def line(lstm, gru, metric="accuracy", higher=True):
-        recs = [fake_record(m, "imdb", "imdb", s, v, metric=metric, higher=higher)
+        recs = [fake_record(m, "imdb", "imdb", s, v, metric=metric, higher=higher, solved=True)
                 for m, values in (("lstm", lstm), ("gru", gru)) for s, v in enumerate(values)]
         return compare.verdict_lines(compare.compare(recs, "lstm", "gru"))[0]
 
@@ -226,9 +226,25 @@ def test_all_diverged_cells_leave_the_verdict_undecided():
     recs = [dataclasses.replace(r, status="diverged") if r.model == "lstm" else r for r in recs]
     (row,) = compare.compare(recs, "lstm", "gru")
     assert row["verdict"] == ("undecided: 0 finished seeds on one side: no spread to test with; 2 a side at least "
-                              "(lstm: 0, gru: 2)")
-    assert "| adding(T=10) | — | n/a | n/a | ±10% as a ratio | 0 vs 2 | undecided |" in compare.render(
-        [row], "lstm", "gru", "run")
+                              "(lstm: 0, gru: 2); neither solves it (0/2 and 0/2 seeds)")
+    assert "| adding(T=10) | — | n/a | n/a | ±10% as a ratio | 0 vs 2 | undecided (neither solves it (0/2 and 0/2 " \
+        "seeds)) |" in compare.render([row], "lstm", "gru", "run")
+
+
+def test_a_verdict_between_two_failures_says_so():
+    def row(lstm, gru, solved=False, baseline=0.83):
+        recs = [fake_record(m, "copy", "copy(T=5)", s, v, metric="cross_entropy", baseline=baseline, solved=solved)
+                for m, values in (("lstm", lstm), ("gru", gru)) for s, v in enumerate(values)]
+        return compare.compare(recs, "lstm", "gru")[0]
+
+    worse = row([2.28, 2.29, 2.27], [2.31, 2.30, 2.32])
+    assert worse["verdict"].startswith("equivalent: ")
+    assert worse["verdict"].endswith("; both worse than the trivial baseline 0.83")
+    assert "| equivalent (both worse than the trivial baseline 0.83) |" in compare.render([worse], "lstm", "gru", "r")
+    unsolved = row([0.41, 0.42, 0.40], [0.35, 0.36, 0.34])
+    assert unsolved["verdict"].startswith("GRU better: ") and unsolved["verdict"].endswith(
+        "; neither solves it (0/3 and 0/3 seeds)")
+    assert row([0.41, 0.42, 0.40], [0.35, 0.36, 0.34], solved=True)["caveat"] is None
 
 
 def test_memory_sweep_and_horizon(run_dir):

@@ -33,9 +33,22 @@ def compare(records: list[Record], a: str, b: str) -> list[dict]:
                       "sequences_per_second": float(np.mean(throughput)) if throughput else None,
                       "solved": len(solved), "runs": len(runs[m]),
                       "epochs_to_solve": [r.epochs_to_solve for r in runs[m] if r.epochs_to_solve]}
+        row["caveat"] = caveat(row, a, b)
         row["verdict"] = verdict(row, a, b)
         rows.append(row)
     return rows
+
+
+def caveat(row: dict, a: str, b: str) -> str | None:
+    """What a verdict between two failures must say: both worse than the trivial baseline, or neither solving
+    the task in any seed (then "better" ranks two models that do not do it)."""
+    means = [row[m]["stats"].mean for m in (a, b)]
+    base, higher = row["baseline"], row["higher_is_better"]
+    if base is not None and all(v is not None and (v < base if higher else v > base) for v in means):
+        return f"both worse than the trivial baseline {base:.4g}"
+    if not row[a]["solved"] and not row[b]["solved"]:
+        return f"neither solves it (0/{row[a]['runs']} and 0/{row[b]['runs']} seeds)"
+    return None
 
 
 def not_compared(records: list[Record], a: str, b: str) -> list[str]:
@@ -59,7 +72,8 @@ def verdict(row: dict, a: str, b: str) -> str:
     """The verdict word, then its evidence: 'GRU better: gru/lstm = 0.218× [0.0543, 0.879], Welch p=0.042, ...'."""
     t: Comparison = row["test"]
     if t.welch_p is None and t.tost_p is None:  # no test: too few seeds, or no log of a value <= 0
-        return f"{word(t, a, b)}: {t.note} ({a}: {t.n_a}, {b}: {t.n_b})"
+        text = f"{word(t, a, b)}: {t.note} ({a}: {t.n_a}, {b}: {t.n_b})"
+        return text + (f"; {row['caveat']}" if row.get("caveat") else "")
     text = f"{word(t, a, b)}: {difference(t, a, b)} [{_num(t.ci_low, t)}, {_num(t.ci_high, t)}], " \
            f"Welch p={_p(t.welch_p)}, TOST p={_p(t.tost_p)} (margin {t.margin.describe()}), " \
            f"{t.n_a} vs {t.n_b} seeds"
@@ -72,7 +86,7 @@ def verdict(row: dict, a: str, b: str) -> str:
         text += (f"; about {t.seeds_needed} seeds a side would decide it ({test}, {stats.POWER:.0%} power at the "
                  f"observed difference and spread)" if t.seeds_needed else
                  f"; more than {stats.MOST_SEEDS} seeds a side would be needed (nearest: {test})")
-    return text
+    return text + (f"; {row['caveat']}" if row.get("caveat") else "")
 
 
 def word(t: Comparison, a: str, b: str) -> str:
@@ -157,8 +171,9 @@ def render(rows: list[dict], a: str, b: str, run_dir: Path | str, skipped: list[
         diff = "—" if t.estimate is None else difference(t, a, b)
         if t.ci_low is not None:
             diff += f" [{_num(t.ci_low, t)}, {_num(t.ci_high, t)}]"
+        short = _short(t, a, b) + (f" ({r['caveat']})" if r.get("caveat") else "")
         lines.append(f"| {r['label']} | {diff} | {_p(t.welch_p)} | {_p(t.tost_p)} | {t.margin.describe()} "
-                     f"| {t.n_a} vs {t.n_b} | {_short(t, a, b)} |")
+                     f"| {t.n_a} vs {t.n_b} | {short} |")
     lines += ["", "Cost and memory:", "",
               "| task | model | params | s/epoch | train seq/s | solved on test | first solved on validation "
               "| baseline |",
