@@ -273,6 +273,8 @@ def test_indrnn_bounds_its_recurrent_weights_by_the_length():
     (lambda s: zoo.create_model("mingru", s, use_cudnn=False), "model 'mingru' does not support use_cudnn"),
     (lambda s: zoo.create_model("gru", s, pooling="sum"), "pooling 'sum' is not one of last, max, mean, attention"),
     (lambda s: zoo.create_model("gru", s, block="dense"), "block 'dense' is not one of none, residual"),
+    (lambda s: zoo.create_model("lstm", s, embedding_dim=8), "model 'lstm': embedding_dim does not apply to float "
+     "inputs (3 features a step); it sizes the embedding of token inputs (InputSpec(vocab_size=...))"),
     (lambda s: zoo.create_model("gru", s, r_min=0.99), "unknown hyperparameter 'r_min'; valid: units"),
     (lambda s: zoo.create_model("lru", s, rmin=0.99), "valid: units, num_layers, bidirectional, dropout, embedding_dim, "
      "gate_init, chrono_tmax, use_cudnn, pooling, block, r_min, r_max, max_phase"),

@@ -630,3 +630,9 @@ def test_a_full_disk_is_one_line_and_a_resume_after_room_is_made_finishes(small_
     assert f"resuming: {len(finished)} of 12 cells already finished" in resumed.stderr
     after = {p.name: p.read_bytes() for p in (out / "cells").glob("*.json")}
     assert len(after) == 12 and all(after[name] == text for name, text in finished.items())
+
+
+def test_embedding_dim_reaches_the_token_tasks_of_a_run_only():
+    cells = {c.task: c for c in cells_of("--preset", "smoke", "--models", "lstm", "--set", "model.embedding_dim=16")}
+    assert cells["imdb"].hparams["embedding_dim"] == cells["copy"].hparams["embedding_dim"] == 16  # token inputs
+    assert "embedding_dim" not in cells["adding"].hparams  # float inputs

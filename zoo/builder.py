@@ -21,6 +21,7 @@ from zoo.scan_rnn import ScanRNN
 from zoo.spec import Spec
 
 GATE_INITS = ("default", "chrono")
+TOKEN_ONLY = ("embedding_dim",)  # hyperparameters of a token input's embedding: none of a float input's business
 BLOCKS = ("none", "residual")
 MIXERS = ("mlp", "glu")  # the position-wise part of a residual block
 MLP_EXPANSION = 4  # hidden width of the residual block's MLP, in units
@@ -161,6 +162,10 @@ def resolve_config(name: str, spec: Spec, family: CellFamily, hparams: dict, **d
         cfg = RecurrentConfig.from_hparams(hparams, family.options, **defaults)
     except ValueError as err:  # which model: a run's --set reaches every model of it
         raise ValueError(f"model {name!r}: {err}") from None
+    for key in TOKEN_ONLY:
+        if key in hparams and not spec.input.is_tokens:
+            raise ValueError(f"model {name!r}: {key} does not apply to float inputs ({spec.input.features} features "
+                             f"a step); it sizes the embedding of token inputs (InputSpec(vocab_size=...))")
     if cfg.options:
         family.make_cell(cfg)  # the cell's constructor checks its own options, also when only checking
     if cfg.gate_init == "chrono" and not family.gated:

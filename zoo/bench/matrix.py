@@ -92,6 +92,8 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
             overrides = {**spec.recipe.get("*", {}), **spec.recipe.get(task_name, {})}
             recipe = validate_recipe({**dataclasses.asdict(task.recipe), **overrides}, task_name)
             hparams = {**spec.hparams, **spec.task_hparams.get(task_name, {})}
+            if not task.spec.input.is_tokens:  # `--set model.embedding_dim` is for the run's token tasks
+                hparams = {k: v for k, v in hparams.items() if k not in zoo.builder.TOKEN_ONLY}
             for model in spec.models:  # an option a model lacks (e.g. chrono without gates) fails here, not mid-run
                 try:
                     zoo.check_model(model, task.spec, **hparams)
