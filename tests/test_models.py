@@ -104,11 +104,16 @@ def test_rnn_zoo_list_shows_every_model_with_its_summary(capsys):
                    for line in lines), name
 
 
+def embedding(spec) -> dict:
+    """embedding_dim for a token input (a float input has no embedding to size)."""
+    return {"embedding_dim": 4} if spec.input.is_tokens else {}
+
+
 @pytest.mark.parametrize("model_name,spec_name", quick_grid(zoo.list_models(), sorted(SPECS)))
 def test_builds_trains_one_step_and_shapes(model_name, spec_name):
     spec = SPECS[spec_name]
     keras.utils.set_random_seed(0)
-    model = zoo.create_model(model_name, spec, units=5, embedding_dim=4)
+    model = zoo.create_model(model_name, spec, units=5, **embedding(spec))
     model.compile(optimizer="adam", loss=LOSSES[spec.output.kind])
     x, y = make_batch(spec)
     before = [w.copy() for w in model.get_weights()]
@@ -153,7 +158,7 @@ def expected_params(model_name: str, spec: Spec, h: int, layers: int | None = No
 @pytest.mark.parametrize("model_name,spec_name", quick_grid(zoo.list_models(), ["float-binary", "tokens-steps"]))
 def test_parameter_counts_match_closed_forms(model_name, spec_name):
     spec = SPECS[spec_name]
-    model = zoo.create_model(model_name, spec, units=7, embedding_dim=4)
+    model = zoo.create_model(model_name, spec, units=7, **embedding(spec))
     assert model.count_params() == expected_params(model_name, spec, 7)
 
 
@@ -256,6 +261,22 @@ def test_indrnn_bounds_its_recurrent_weights_by_the_length():
     cell.recurrent_kernel.assign(np.array([3.0, -3.0, 0.5, -0.5], "float32"))
     np.testing.assert_allclose(cell.recurrent_kernel.constraint(cell.recurrent_kernel), [2 ** 0.02, -2 ** 0.02, 0.5, -0.5],
                                rtol=1e-6)
+
+
+def test_scan_rnn_points_stepping_options_to_keras_rnn():
+    with pytest.raises(TypeError, match=r"ScanRNN scans whole sequences and has no stateful; to step through time "
+                                        r"with the same cell use keras.layers.RNN\(MinGRUCell\(...\), stateful=True\)"):
+        zoo.ScanRNN(zoo.MinGRUCell(4), stateful=True)
+    assert zoo.ScanRNN(zoo.MinGRUCell(4), stateful=False).cell.units == 4
+
+
+def test_output_spec_says_num_classes_is_missing():
+    with pytest.raises(ValueError, match=r"kind 'classes' needs num_classes >= 2, e.g. OutputSpec\('classes', 10\); "
+                                         "none was given"):
+        zoo.OutputSpec("classes")
+    with pytest.raises(ValueError, match="kind 'step_classes' needs num_classes >= 2, got 1"):
+        zoo.OutputSpec("step_classes", 1)
+    assert zoo.OutputSpec("binary") == zoo.OutputSpec("binary", 1)
 
 
 @pytest.mark.parametrize("call,message", [

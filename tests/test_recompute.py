@@ -28,11 +28,13 @@ def data(spec: Spec):
 
 def twins(name: str, spec: Spec, **hparams):
     """The model built with and without recomputed steps, from the same seed (so the same weights)."""
+    if spec.input.is_tokens:  # a float input has no embedding to size
+        hparams = {"embedding_dim": 4, **hparams}
     keras.utils.set_random_seed(0)
-    ours = zoo.create_model(name, spec, units=6, embedding_dim=4, **hparams)
+    ours = zoo.create_model(name, spec, units=6, **hparams)
     keras.utils.set_random_seed(0)
     with recomputing(False):
-        plain = zoo.create_model(name, spec, units=6, embedding_dim=4, **hparams)
+        plain = zoo.create_model(name, spec, units=6, **hparams)
     return ours, plain
 
 

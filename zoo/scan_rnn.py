@@ -126,6 +126,9 @@ def last_valid(x, mask):
     return ops.einsum("tbf,tb->bf", x, is_last)
 
 
+STEP_ONLY = ("stateful", "return_state", "unroll")  # keras.layers.RNN's, meaningless for a whole-sequence scan
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class ScanRNN(keras.layers.Layer):
     """Runs a ScanCell over whole sequences with a parallel scan; drop-in for keras.layers.RNN(cell).
@@ -138,6 +141,11 @@ class ScanRNN(keras.layers.Layer):
 
     def __init__(self, cell, return_sequences: bool = False, go_backwards: bool = False,
                  method: str | None = None, **kwargs):
+        for key in STEP_ONLY:  # keras.layers.RNN's options for stepping through time
+            if kwargs.pop(key, False):
+                name = cell.get("class_name", "the cell") if isinstance(cell, dict) else type(cell).__name__
+                raise TypeError(f"ScanRNN scans whole sequences and has no {key}; to step through time with the "
+                                f"same cell use keras.layers.RNN({name}(...), {key}=True)")
         super().__init__(**kwargs)
         if isinstance(cell, dict):
             cell = keras.saving.deserialize_keras_object(cell)

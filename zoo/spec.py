@@ -52,15 +52,21 @@ class OutputSpec:
     """
 
     kind: str
-    num_classes: int = 1
+    num_classes: int | None = None  # None: 1 for binary and regression; the class kinds must say
 
     def __post_init__(self) -> None:
         _check_type("OutputSpec", "kind", self.kind, (str,), "a str")
-        _check_type("OutputSpec", "num_classes", self.num_classes, (int,), "an int")
+        _check_type("OutputSpec", "num_classes", self.num_classes, (int, type(None)), "an int")
         if self.kind not in OUTPUT_KINDS:
             raise ValueError(f"OutputSpec.kind {self.kind!r} is not one of {', '.join(OUTPUT_KINDS)}")
-        if self.kind in ("classes", "step_classes") and self.num_classes < 2:
+        classes = self.kind in ("classes", "step_classes")
+        if classes and self.num_classes is None:
+            raise ValueError(f"OutputSpec kind {self.kind!r} needs num_classes >= 2, e.g. "
+                             f"OutputSpec({self.kind!r}, 10); none was given")
+        if classes and self.num_classes < 2:
             raise ValueError(f"OutputSpec kind {self.kind!r} needs num_classes >= 2, got {self.num_classes}")
+        if self.num_classes is None:
+            object.__setattr__(self, "num_classes", 1)
 
     @property
     def per_step(self) -> bool:
