@@ -39,7 +39,11 @@ def test_unknown_or_missing_backend_is_one_line_and_exit_2(capsys, monkeypatch):
     monkeypatch.setattr(backends, "installed", lambda name: name != "torch")
     assert main(["run", "--backend", "torch", "--models", "rnn"]) == 2
     err = capsys.readouterr().err
-    assert "--backend torch: torch is not installed (pip install torch)" in err and len(err.splitlines()) == 1
+    assert ("--backend torch: torch is not installed (pip install torch --index-url https://download.pytorch.org/whl/"
+            "cpu && pip install -e '.[torch]')") in err and len(err.splitlines()) == 1
+    monkeypatch.setattr(backends, "installed", lambda name: name != "tensorflow")
+    assert main(["run", "--backend", "tensorflow", "--models", "rnn"]) == 2
+    assert "tensorflow is not installed (pip install -e '.[tensorflow]')" in capsys.readouterr().err  # the README's
 
 
 def test_the_cpu_default_is_the_fastest_installed(monkeypatch):

@@ -17,7 +17,10 @@ from pathlib import Path
 # before anything imports keras.
 
 BACKENDS = ("jax", "tensorflow", "torch")
-INSTALL = {"jax": "pip install jax", "tensorflow": "pip install tensorflow", "torch": "pip install torch"}
+# As the README installs them (the package's extras); PyTorch's CPU build first where there is no GPU, since
+# PyPI's Linux torch is the CUDA build with several GB of nvidia packages
+INSTALL = {"jax": "pip install -e .", "tensorflow": "pip install -e '.[tensorflow]'",
+           "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu && pip install -e '.[torch]'"}
 # Fastest first. CPU: `rnn-zoo bench` on a 2-core CPU (README, "Backends"): JAX trains the zoo 2-3.5x faster
 # than TensorFlow, PyTorch runs a Python loop per step. GPU: TensorFlow hands right-padded masks to the
 # fused cuDNN kernels, JAX and PyTorch take no mask on that path.
