@@ -282,6 +282,8 @@ def _head(spec: Spec, x):
         return keras.layers.Dense(1, activation="sigmoid", name="head")(x)
     if out.kind == "regression":
         return keras.layers.Dense(1, name="head")(x)
+    if out.kind == "step_multilabel":  # (batch, time, units) -> (batch, time, labels)
+        return keras.layers.Dense(out.num_classes, activation="sigmoid", name="head")(x)
     # classes: (batch, units) -> (batch, classes); step_classes: Dense maps the last axis of
     # (batch, time, units) -> (batch, time, classes) directly, no TimeDistributed needed
     return keras.layers.Dense(out.num_classes, activation="softmax", name="head")(x)
