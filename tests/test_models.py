@@ -306,7 +306,9 @@ def test_lru_ring_options_reach_every_layer_and_its_initial_eigenvalues():
 def test_check_model_validates_without_building(monkeypatch):
     spec = SPECS["float-binary"]
     monkeypatch.setattr(keras, "Model", None)  # building anything would fail
-    assert zoo.check_model("mingru", spec, units=3, gate_init="chrono") is None
+    cfg = zoo.check_model("mingru", spec, units=3, gate_init="chrono")
+    assert cfg.units == 3 and cfg.gate_init == "chrono" and cfg.causal  # what it would build
+    assert not zoo.check_model("bigru", spec).causal
     with pytest.raises(ValueError, match="model 'indrnn' does not support gate_init='chrono'"):
         zoo.check_model("indrnn", spec, gate_init="chrono")
     with pytest.raises(ValueError, match="unknown model 'lstmm'"):

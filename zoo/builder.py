@@ -93,6 +93,15 @@ class RecurrentConfig:
         common = {k: v for k, v in hparams.items() if k not in options}
         return cls(**{**defaults, **common}, options=own)
 
+    @property
+    def causal(self) -> bool:
+        """Whether each step's output reads only that step and earlier ones: not when bidirectional.
+
+        (Attention pooling reads every step, but only a sequence-level head pools, and its one output
+        comes after the whole sequence; a per-step head never pools.)
+        """
+        return not self.bidirectional
+
 
 @dataclass(frozen=True)
 class CellFamily:
@@ -179,7 +188,7 @@ def resolve_config(name: str, spec: Spec, family: CellFamily, hparams: dict, **d
 
 @contextlib.contextmanager
 def checking():
-    """Within it, build_recurrent_model validates and returns None instead of building layers."""
+    """Within it, build_recurrent_model validates and returns the RecurrentConfig instead of building layers."""
     token = _CHECK_ONLY.set(True)
     try:
         yield
@@ -191,7 +200,7 @@ def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: di
     """Build `family` for `spec`; `defaults` are the registered model's own defaults."""
     cfg = resolve_config(name, spec, family, hparams, **defaults)
     if _CHECK_ONLY.get():
-        return None
+        return cfg
     inputs, x = _input_layers(spec, cfg)
     pooled = not spec.output.per_step
     if family.cudnn and spec.input.padded:

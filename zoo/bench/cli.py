@@ -175,7 +175,7 @@ def matrix_from_args(args):
     backend = backends.activate(getattr(args, "backend", None), getattr(args, "relaunch", None))
     import tasks
     import zoo
-    from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, parse_sets
+    from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, explicit_models, parse_sets
     from zoo.bench.presets import PRESETS
 
     if args.preset not in PRESETS:
@@ -204,7 +204,7 @@ def matrix_from_args(args):
         except ValueError as err:
             raise UsageError(f"model hyperparameters for {name}: {err}") from None
     spec = MatrixSpec(models, task_params, seeds, {**preset.hparams, **set_hparams}, task_hparams, recipe,
-                      backend=f"{backend} {backends.version(backend)}")
+                      backend=f"{backend} {backends.version(backend)}", explicit=explicit_models(args.models))
     return build_cells(spec)
 
 

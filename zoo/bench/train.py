@@ -11,7 +11,7 @@ import keras
 import tasks
 import zoo
 from tasks.base import Recipe, Splits, Task
-from zoo.bench.matrix import Cell
+from zoo.bench.matrix import Cell, reads_future
 from zoo.bench.metadata import cudnn_status, environment
 from zoo.bench.record import Config, Environment, Record
 
@@ -89,6 +89,9 @@ def make_optimizer(recipe: Recipe) -> keras.optimizers.Optimizer:
 
 
 def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> keras.Model:
+    why = reads_future(task, zoo.check_model(model_name, task.spec, **hparams))
+    if why:  # build_cells refuses these before a run starts; anything else that trains is refused here
+        raise ValueError(f"model {model_name!r} may not train on {task.describe()}: it is {why}")
     model = zoo.create_model(model_name, task.spec, **hparams)
     model.compile(make_optimizer(recipe), task.loss(), metrics=task.metrics())
     return model
