@@ -19,6 +19,7 @@ import zoo
 from tasks.base import Recipe
 from tasks.registry import TASKS
 from zoo.bench.ordering import slug
+from zoo.bench.presets import merge_hparams
 from zoo.bench.values import UsageError, field_types, parse_value
 
 
@@ -117,7 +118,7 @@ def build_cells(spec: MatrixSpec, say: Callable[[str], None] = _say) -> list[Cel
             label = task.describe(also=swept)
             overrides = {**spec.recipe.get("*", {}), **spec.recipe.get(task_name, {})}
             recipe = validate_recipe({**dataclasses.asdict(task.recipe), **overrides}, task_name)
-            hparams = {**spec.hparams, **spec.task_hparams.get(task_name, {})}
+            hparams = merge_hparams(spec.hparams, spec.task_hparams.get(task_name, {}))
             models, skipped, reason = [], [], None
             for model in spec.models:  # an option a model lacks (e.g. chrono without gates) fails here, not mid-run
                 try:
@@ -158,6 +159,12 @@ def parse_sets(items: list[str]) -> tuple[dict[str, dict], dict[str, Any], dict[
         if not sep or len(parts) not in (2, 3) or not all(parts) or not text:
             raise UsageError(f"--set {item!r}: expected TASK.PARAM=VALUE[,VALUE...], model.HPARAM=VALUE or "
                              f"recipe.FIELD=VALUE; tasks: {', '.join(known_tasks)}")
+        if parts[0] == "model" and parts[1:] == ["params"]:  # a budget: 70000, 300k, 1.5M
+            try:
+                hparams["params"] = zoo.budget.parse_params(text)
+            except ValueError as err:
+                raise UsageError(f"--set {item!r}: expected {err}") from None
+            continue
         if parts[0] == "model" and len(parts) == 2:
             hint = _field_type(item, zoo.builder.hyperparameter_types(), parts[1], "hyperparameter")
             hparams[parts[1]] = parse_value(text, hint, where)

@@ -8,6 +8,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 
+SIZES = ("units", "params")  # two ways to size a model: units, or a parameter budget that picks them
+
+
+def merge_hparams(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """`top`'s model hyperparameters over `base`'s; a size in `top` (units or params) replaces base's size."""
+    if any(k in top for k in SIZES):
+        base = {k: v for k, v in base.items() if k not in SIZES}
+    return {**base, **top}
+
+
 @dataclass(frozen=True)
 class Preset:
     description: str
@@ -20,7 +30,7 @@ class Preset:
 
     def hparams_for(self, task: str) -> dict[str, Any]:
         """Model hyperparameters for `task`: its own entry over those for every task."""
-        return {**self.hparams, **self.task_hparams.get(task, {})}
+        return merge_hparams(self.hparams, self.task_hparams.get(task, {}))
 
     def recipe_for(self, task: str) -> dict[str, Any]:
         """Recipe overrides for `task`: its own entry over "*"."""

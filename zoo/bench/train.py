@@ -151,12 +151,21 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
         history={k: [float(x) for x in v] for k, v in history.items()},
         epochs=epochs,
         params=model.count_params(),
+        units=built_units(cell.model, task.spec, cell.hparams),
         epoch_seconds=clock.epoch_seconds,
         seconds_per_epoch=sum(clock.epoch_seconds) / max(1, epochs),
         train_sequences_per_second=splits.sizes["train"] / train_s if train_s > 0 else None,
         n_train=splits.sizes["train"],
         cudnn=cudnn_status(model),
     )
+
+
+def built_units(model: str, spec, hparams: dict) -> int | None:
+    """The units `model` builds with: its budget's (hparams["params"]) or its config's."""
+    cfg = zoo.check_model(model, spec, **hparams)
+    if not isinstance(cfg, zoo.RecurrentConfig):
+        return None
+    return zoo.budget.budget_units(model, spec, hparams) if cfg.params is not None else cfg.units
 
 
 def base_record(cell: Cell, status: str, *, error: str | None, wall_seconds: float, **outcome) -> Record:
