@@ -281,7 +281,9 @@ def test_indrnn_bounds_its_recurrent_weights_by_the_length():
     (lambda s: zoo.create_model("gru", s, block="dense"), "block 'dense' is not one of none, residual"),
     (lambda s: zoo.create_model("gru", s, r_min=0.99), "unknown hyperparameter 'r_min'; valid: units"),
     (lambda s: zoo.create_model("lru", s, rmin=0.99), "valid: units, num_layers, bidirectional, dropout, embedding_dim, "
-     "gate_init, chrono_tmax, use_cudnn, pooling, block, r_min, r_max, max_phase"),
+     "gate_init, chrono_tmax, use_cudnn, pooling, block, params, r_min, r_max, max_phase"),
+    (lambda s: zoo.create_model("gru", s, params=0), "params must be an integer >= 1, got 0"),
+    (lambda s: zoo.check_model("gru", s, params=5_000, units=8), "give params or units, not both"),
     (lambda s: zoo.check_model("lru", s, r_min=0.99, r_max=0.9), "LRU needs 0 <= r_min < r_max < 1, got r_min=0.99"),
     (lambda s: zoo.check_model("lru", s, max_phase="pi"), "LRU's max_phase must be a number, got 'pi'"),
 ])

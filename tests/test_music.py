@@ -12,8 +12,10 @@ from tasks.music import FILES, FrameNLL, FrameNLLLoss, load_pieces, memoryless_n
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # the shared data's README: pieces and frames of train / valid / test
-SIZES = {"jsb": ((229, 76, 77), (13_807, 4_602, 4_725)), "nottingham": ((694, 173, 170), (176_561, 45_513, 44_463)),
-         "musedata": ((524, 135, 124), (245_202, 82_755, 64_339)), "piano_midi": ((87, 12, 25), (75_911, 8_540, 19_036))}
+SIZES = {"jsb": ((229, 76, 77), (13_807, 4_602, 4_725)),
+         "nottingham": ((694, 173, 170), (176_561, 45_513, 44_463)),
+         "musedata": ((524, 135, 124), (245_202, 82_755, 64_339)),
+         "piano_midi": ((87, 12, 25), (75_911, 8_540, 19_036))}
 
 
 @pytest.fixture(scope="module")

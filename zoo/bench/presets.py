@@ -106,7 +106,8 @@ PRESETS: dict[str, Preset] = {
     # bucketed shapes): lstm jsb ~1 s (batches of 4), nottingham 4 s, musedata 6 s, piano_midi ~4 s (batches of 2)
     "music": Preset(
         "next-frame prediction on the four polyphonic music sets (frame NLL), every causal model (bidirectional "
-        "ones are skipped) at 100k parameters, the tasks' recipes, 1 seed; about 2 hours on 2 CPU cores (jax, --jobs 2)",
+        "ones are skipped) at 100k parameters, the tasks' recipes, 1 seed; about 2 hours on 2 CPU cores "
+        "(jax, --jobs 2)",
         task_params={"jsb": {}, "nottingham": {}, "musedata": {}, "piano_midi": {}},
         hparams=dict(params=100_000),
     ),
