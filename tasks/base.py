@@ -83,6 +83,9 @@ class Task:
     metric: ClassVar[str]  # the headline metric, as named in model.evaluate(return_dict=True)
     higher_is_better: ClassVar[bool]
     recipe: ClassVar[Recipe] = Recipe()
+    # next-step prediction: the target at step t is the input at t + 1, so a model that reads later
+    # steps (bidirectional) sees the answer; the runner refuses those models (zoo.RecurrentConfig.causal)
+    causal: ClassVar[bool] = False
 
     @property
     def params(self) -> dict[str, Any]:

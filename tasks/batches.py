@@ -4,6 +4,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+PAD_TARGET = -1.0  # a padding step's target in NextStepBatches: scores skip it
+
 
 class Batches(keras.utils.PyDataset):
     """(x, y) in batches of `batch_size` for `fit`, `evaluate` and `predict` on TensorFlow, JAX or PyTorch.
@@ -63,3 +65,46 @@ class Batches(keras.utils.PyDataset):
         if self.lengths is not None and self._rng is not None:
             plan = [plan[i] for i in self._rng.permutation(len(plan))]
         return plan
+
+
+class NextStepBatches(Batches):
+    """Pieces of frames for next-frame prediction: x = frames 0..T-2 of each piece, y = frames 1..T-1,
+    zero-padded after the piece's end to the batch's length.
+
+    The targets on padding are PAD_TARGET, which the losses and metrics of such tasks skip, so no
+    score reads padding whatever computes it (`fit`, `evaluate`, a bench). The padding comes after
+    every real step, so a causal model's outputs there (never scored) are the only ones it reaches.
+    Batches hold pieces of similar length (shuffled within a length and in batch order from `seed`),
+    padded to the longest rounded up to one of four lengths per octave: at most a quarter padding,
+    and few shapes for a compiled backend.
+    """
+
+    def __init__(self, pieces: list[np.ndarray], batch_size: int, seed: int | None = None):
+        self.pieces = pieces  # each (T_i, features), T_i >= 2
+        index = np.arange(len(pieces))
+        super().__init__(index, index, batch_size, seed, lengths=np.array([len(p) - 1 for p in pieces]))
+
+    def fresh(self) -> "NextStepBatches":
+        return NextStepBatches(self.pieces, self.batch_size, self.seed)
+
+    @property
+    def steps(self) -> int:
+        """Scored steps (frames predicted) in the split."""
+        return int(self.lengths.sum())
+
+    def __getitem__(self, i: int):
+        index = self._plan[i]
+        length = int(self._padded_length(self.lengths[index].max()))
+        features = self.pieces[index[0]].shape[1]
+        x = np.zeros((len(index), length, features), np.float32)  # (batch, time, features)
+        y = np.full_like(x, PAD_TARGET)
+        for row, k in enumerate(index):
+            n = self.lengths[k]
+            x[row, :n], y[row, :n] = self.pieces[k][:-1], self.pieces[k][1:]
+        return x, y
+
+    def _padded_length(self, lengths):
+        """Up to the next of 2^k + j 2^(k-2), j = 0..3 (16, 20, 24, 28, 32, 40, ...)."""
+        lengths = np.maximum(np.asarray(lengths), 1)
+        step = 2 ** np.maximum(0, np.floor(np.log2(lengths)).astype(np.int64) - 2)
+        return -(-lengths // step) * step

@@ -17,9 +17,11 @@ SPECS = {
     "tokens-classes": Spec(InputSpec(length=6, vocab_size=11, padded=True), OutputSpec("classes", 4)),
     "tokens-steps": Spec(InputSpec(length=6, vocab_size=10), OutputSpec("step_classes", 5)),
     "varlen-regression": Spec(InputSpec(length=None, features=2), OutputSpec("regression")),
+    "varlen-multilabel": Spec(InputSpec(length=None, features=3), OutputSpec("step_multilabel", 3)),
 }
 LOSSES = {"binary": "binary_crossentropy", "classes": "sparse_categorical_crossentropy",
-          "step_classes": "sparse_categorical_crossentropy", "regression": "mse"}
+          "step_classes": "sparse_categorical_crossentropy", "step_multilabel": "binary_crossentropy",
+          "regression": "mse"}
 
 # Closed forms of trainable recurrent parameters for input size d and hidden size h.
 CELL_PARAMS = {
@@ -66,6 +68,8 @@ def make_batch(spec: Spec, batch: int = 4, length: int = 6, seed: int = 0):
         y = rng.integers(0, out.num_classes, size=(batch,))
     elif out.kind == "step_classes":
         y = rng.integers(0, out.num_classes, size=(batch, t))
+    elif out.kind == "step_multilabel":
+        y = rng.integers(0, 2, size=(batch, t, out.num_classes)).astype("float32")
     else:
         y = rng.normal(size=(batch, 1)).astype("float32")
     return x, y
@@ -122,11 +126,12 @@ def test_builds_trains_one_step_and_shapes(model_name, spec_name):
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights())), "a train step changed nothing"
     pred = model.predict(x, verbose=0)
     t = x.shape[1]
-    expected = {"binary": (4, 1), "classes": (4, 4), "step_classes": (4, t, 5), "regression": (4, 1)}
+    expected = {"binary": (4, 1), "classes": (4, 4), "step_classes": (4, t, 5), "step_multilabel": (4, t, 3),
+                "regression": (4, 1)}
     assert pred.shape == expected[spec.output.kind]
     if spec.output.kind in ("classes", "step_classes"):
         np.testing.assert_allclose(pred.sum(-1), 1.0, atol=1e-5)
-    if spec.output.kind == "binary":
+    if spec.output.kind in ("binary", "step_multilabel"):
         assert ((pred > 0) & (pred < 1)).all()
 
 
@@ -151,11 +156,12 @@ def expected_params(model_name: str, spec: Spec, h: int, layers: int | None = No
             d = dirs * h
     if pooling == "attention" and not spec.output.per_step:
         total += d * d + 2 * d  # W, b and the query of additive attention
-    out_units = spec.output.num_classes if spec.output.kind in ("classes", "step_classes") else 1
+    out_units = spec.output.num_classes if spec.output.kind in ("classes", "step_classes", "step_multilabel") else 1
     return total + (d + 1) * out_units
 
 
-@pytest.mark.parametrize("model_name,spec_name", quick_grid(zoo.list_models(), ["float-binary", "tokens-steps"]))
+@pytest.mark.parametrize("model_name,spec_name", quick_grid(zoo.list_models(), ["float-binary", "tokens-steps",
+                                                                              "varlen-multilabel"]))
 def test_parameter_counts_match_closed_forms(model_name, spec_name):
     spec = SPECS[spec_name]
     model = zoo.create_model(model_name, spec, units=7, **embedding(spec))
@@ -298,7 +304,9 @@ def test_output_spec_says_num_classes_is_missing():
      "inputs (3 features a step); it sizes the embedding of token inputs (InputSpec(vocab_size=...))"),
     (lambda s: zoo.create_model("gru", s, r_min=0.99), "unknown hyperparameter 'r_min'; valid: units"),
     (lambda s: zoo.create_model("lru", s, rmin=0.99), "valid: units, num_layers, bidirectional, dropout, embedding_dim, "
-     "gate_init, chrono_tmax, use_cudnn, pooling, block, r_min, r_max, max_phase"),
+     "gate_init, chrono_tmax, use_cudnn, pooling, block, params, r_min, r_max, max_phase"),
+    (lambda s: zoo.create_model("gru", s, params=0), "params must be an integer >= 1, got 0"),
+    (lambda s: zoo.check_model("gru", s, params=5_000, units=8), "give params or units, not both"),
     (lambda s: zoo.check_model("lru", s, r_min=0.99, r_max=0.9), "LRU needs 0 <= r_min < r_max < 1, got r_min=0.99"),
     (lambda s: zoo.check_model("lru", s, max_phase="pi"), "LRU's max_phase must be a number, got 'pi'"),
 ])
@@ -323,7 +331,9 @@ def test_lru_ring_options_reach_every_layer_and_its_initial_eigenvalues():
 def test_check_model_validates_without_building(monkeypatch):
     spec = SPECS["float-binary"]
     monkeypatch.setattr(keras, "Model", None)  # building anything would fail
-    assert zoo.check_model("mingru", spec, units=3, gate_init="chrono") is None
+    cfg = zoo.check_model("mingru", spec, units=3, gate_init="chrono")
+    assert cfg.units == 3 and cfg.gate_init == "chrono" and cfg.causal  # what it would build
+    assert not zoo.check_model("bigru", spec).causal
     with pytest.raises(ValueError, match="model 'indrnn' does not support gate_init='chrono'"):
         zoo.check_model("indrnn", spec, gate_init="chrono")
     with pytest.raises(ValueError, match="unknown model 'lstmm'"):

@@ -245,7 +245,7 @@ def test_jobs_2_gives_the_results_and_tables_of_jobs_1(cli_runs):
 
 @pytest.mark.parametrize("args,message", [
     (["run", "--models", "lstmm"], "--models: 'lstmm' matches no model; known models: attention_bilstm, bigru"),
-    (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, copy, imdb"),
+    (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, copy, imdb, jsb, "),
     (["run", "--preset", "huge"], "--preset 'huge' is unknown; valid: smoke, quick, zoo, paper, imdb"),
     (["run", "--set", "adding.T"], "--set 'adding.T': expected TASK.PARAM=VALUE"),
     (["run", "--set", "adding.length=5"], "unknown parameter 'length' for task 'adding'; valid: T, n_train"),
@@ -259,6 +259,10 @@ def test_jobs_2_gives_the_results_and_tables_of_jobs_1(cli_runs):
     (["gradients", "--epochs", "-1"], "--epochs -1: expected an integer >= 0"),
     (["gradients", "--batch", "0"], "--batch 0: expected an integer >= 1"),
     (["run", "--tasks", "imdb", "--set", "imdb.data_dir=/nonexistent"], "imdb.data_dir=/nonexistent holds no aclImdb"),
+    (["run", "--models", "lstm", "--tasks", "jsb", "--set", "jsb.data_dir=/nonexistent"],
+     "jsb.data_dir=/nonexistent holds no polyphonic/JSB_Chorales.mat"),
+    (["run", "--tasks", "smnist", "--set", "smnist.data_dir=/nonexistent"],
+     "data_dir=/nonexistent holds no mnist/train-images-idx3-ubyte.gz"),
     (["report", "/nonexistent"], "/nonexistent holds no cell files"),
     (["run", "--bogus"], "unrecognized arguments: --bogus"),
     (["run", "--set", "model.bidirectional=maybe"], "model.bidirectional='maybe' is not a valid bool"),

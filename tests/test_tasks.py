@@ -20,8 +20,9 @@ from tasks.text import Corpus, standardize, vocabulary_words
 
 
 def test_registry_lists_and_rejects():
-    assert tasks.list_tasks() == ["adding", "copy", "imdb"]
-    with pytest.raises(ValueError, match="unknown task 'addition'; known tasks: adding, copy, imdb"):
+    assert tasks.list_tasks() == ["adding", "copy", "imdb", "jsb", "musedata", "nottingham", "piano_midi", "psmnist",
+                                  "smnist"]
+    with pytest.raises(ValueError, match="unknown task 'addition'; known tasks: adding, copy, imdb, jsb, "):
         tasks.create_task("addition")
     with pytest.raises(ValueError, match="unknown parameter 'length' for task 'adding'; valid: T, n_train"):
         tasks.create_task("adding", length=5)

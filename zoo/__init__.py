@@ -9,6 +9,7 @@ neither chose one and Keras's default, TensorFlow, is not installed, the first o
 """
 from zoo import _keras_backend  # noqa: F401  (before anything imports keras)
 from zoo import models as _models  # noqa: F401,I001  (registers the builders)
+from zoo.budget import units_for_params
 from zoo.builder import RecurrentConfig
 from zoo.cells import CIFGLSTMCell, PeepholeLSTMCell
 from zoo.indrnn import IndRNNCell
@@ -41,4 +42,5 @@ __all__ = [
     "model_doc",
     "model_order",
     "register_model",
+    "units_for_params",
 ]

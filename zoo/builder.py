@@ -44,7 +44,9 @@ class RecurrentConfig:
     step, so it does not apply to them); block: "none" (layers stacked directly) or "residual"
     (a linear encoder to `units`, then per layer x + Dropout(Mix(RNN(LayerNorm(x)))) with the
     family's position-wise MLP or GLU as Mix, and a final LayerNorm); options: the hyperparameters
-    of one family's cell alone (CellFamily.options, e.g. the LRU's ring r_min, r_max, max_phase).
+    of one family's cell alone (CellFamily.options, e.g. the LRU's ring r_min, r_max, max_phase);
+    params: a parameter budget instead of units: the model is built with the units whose count is
+    closest to it (zoo.units_for_params), so models of one budget compare at equal size.
     """
 
     units: int = 64
@@ -58,6 +60,7 @@ class RecurrentConfig:
     pooling: str = "last"
     block: str = "none"
     options: dict = dataclasses.field(default_factory=dict)
+    params: int | None = None
 
     def __post_init__(self) -> None:
         def positive_int(name: str) -> None:
@@ -68,6 +71,8 @@ class RecurrentConfig:
         positive_int("units")
         positive_int("num_layers")
         positive_int("embedding_dim")
+        if self.params is not None:
+            positive_int("params")
         if not isinstance(self.bidirectional, bool):
             raise ValueError(f"bidirectional must be True or False, got {self.bidirectional!r}")
         if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
@@ -90,9 +95,20 @@ class RecurrentConfig:
         unknown = sorted(set(hparams) - set(valid))
         if unknown:
             raise ValueError(f"unknown hyperparameter {unknown[0]!r}; valid: {', '.join(valid)}")
+        if "params" in hparams and "units" in hparams:
+            raise ValueError("params (a parameter budget) picks the units: give params or units, not both")
         own = {k: v for k, v in hparams.items() if k in options}
         common = {k: v for k, v in hparams.items() if k not in options}
         return cls(**{**defaults, **common}, options=own)
+
+    @property
+    def causal(self) -> bool:
+        """Whether each step's output reads only that step and earlier ones: not when bidirectional.
+
+        (Attention pooling reads every step, but only a sequence-level head pools, and its one output
+        comes after the whole sequence; a per-step head never pools.)
+        """
+        return not self.bidirectional
 
 
 @dataclass(frozen=True)
@@ -184,7 +200,7 @@ def resolve_config(name: str, spec: Spec, family: CellFamily, hparams: dict, **d
 
 @contextlib.contextmanager
 def checking():
-    """Within it, build_recurrent_model validates and returns None instead of building layers."""
+    """Within it, build_recurrent_model validates and returns the RecurrentConfig instead of building layers."""
     token = _CHECK_ONLY.set(True)
     try:
         yield
@@ -196,7 +212,11 @@ def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: di
     """Build `family` for `spec`; `defaults` are the registered model's own defaults."""
     cfg = resolve_config(name, spec, family, hparams, **defaults)
     if _CHECK_ONLY.get():
-        return None
+        return cfg
+    if cfg.params is not None:
+        from zoo.budget import budget_units  # builds the model at a few sizes, through this function
+
+        cfg = dataclasses.replace(cfg, units=budget_units(name, spec, hparams))
     inputs, x = _input_layers(spec, cfg)
     pooled = not spec.output.per_step
     if family.cudnn and spec.input.padded:
@@ -287,6 +307,8 @@ def _head(spec: Spec, x):
         return keras.layers.Dense(1, activation="sigmoid", name="head")(x)
     if out.kind == "regression":
         return keras.layers.Dense(1, name="head")(x)
+    if out.kind == "step_multilabel":  # (batch, time, units) -> (batch, time, labels)
+        return keras.layers.Dense(out.num_classes, activation="sigmoid", name="head")(x)
     # classes: (batch, units) -> (batch, classes); step_classes: Dense maps the last axis of
     # (batch, time, units) -> (batch, time, classes) directly, no TimeDistributed needed
     return keras.layers.Dense(out.num_classes, activation="softmax", name="head")(x)

@@ -76,15 +76,16 @@ def create_model(name: str, spec: Spec, **hparams) -> keras.Model:
     return MODELS.get(name)(spec, **hparams)
 
 
-def check_model(name: str, spec: Spec, **hparams) -> None:
+def check_model(name: str, spec: Spec, **hparams):
     """Raise the ValueError create_model would (unknown model, bad or unsupported option), without building layers.
 
-    Builders that go through zoo.builder.build_recurrent_model stop after validating; any other
-    builder is simply called.
+    Builders that go through zoo.builder.build_recurrent_model stop after validating and return the
+    zoo.RecurrentConfig they would build (its `causal` says whether the model reads later steps);
+    any other builder is simply called, and what it returns is returned.
     """
     from zoo.builder import checking
 
     if not isinstance(spec, Spec):
         raise TypeError(f"check_model needs a zoo.Spec, got {type(spec).__name__}")
     with checking():
-        MODELS.get(name)(spec, **hparams)
+        return MODELS.get(name)(spec, **hparams)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-OUTPUT_KINDS = ("binary", "classes", "step_classes", "regression")
+OUTPUT_KINDS = ("binary", "classes", "step_classes", "step_multilabel", "regression")
 
 
 def _check_type(owner: str, name: str, value, types: tuple, wanted: str) -> None:
@@ -47,8 +47,9 @@ class OutputSpec:
     """What the head predicts.
 
     binary: one sigmoid probability per sequence; classes: softmax over `num_classes` per
-    sequence; step_classes: softmax over `num_classes` at every time step; regression: one
-    linear scalar per sequence.
+    sequence; step_classes: softmax over `num_classes` at every time step; step_multilabel:
+    `num_classes` independent sigmoid probabilities at every time step (e.g. which of 88 keys
+    sound in the next frame); regression: one linear scalar per sequence.
     """
 
     kind: str
@@ -70,7 +71,7 @@ class OutputSpec:
 
     @property
     def per_step(self) -> bool:
-        return self.kind == "step_classes"
+        return self.kind in ("step_classes", "step_multilabel")
 
 
 @dataclass(frozen=True)

@@ -189,8 +189,8 @@ def matrix_from_args(args):
     backend = backends.activate(getattr(args, "backend", None), getattr(args, "relaunch", None))
     import tasks
     import zoo
-    from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, parse_sets
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, explicit_models, parse_sets
+    from zoo.bench.presets import PRESETS, merge_hparams
 
     if args.preset not in PRESETS:
         raise UsageError(f"--preset {args.preset!r} is unknown; valid: {', '.join(PRESETS)}")
@@ -211,14 +211,14 @@ def matrix_from_args(args):
     for name, params in set_params.items():
         task_params[name].update(params)
     recipe = {t: {**preset.recipe_for(t), **set_recipes.get("*", {}), **set_recipes.get(t, {})} for t in task_params}
-    task_hparams = {t: {**preset.hparams_for(t), **set_hparams} for t in task_params}
+    task_hparams = {t: merge_hparams(preset.hparams_for(t), set_hparams) for t in task_params}
     for name, hparams in task_hparams.items():
         try:
             zoo.RecurrentConfig.from_hparams(hparams, tuple(zoo.builder.CELL_OPTIONS))
         except ValueError as err:
             raise UsageError(f"model hyperparameters for {name}: {err}") from None
-    spec = MatrixSpec(models, task_params, seeds, {**preset.hparams, **set_hparams}, task_hparams, recipe,
-                      backend=f"{backend} {backends.version(backend)}")
+    spec = MatrixSpec(models, task_params, seeds, merge_hparams(preset.hparams, set_hparams), task_hparams, recipe,
+                      backend=f"{backend} {backends.version(backend)}", explicit=explicit_models(args.models))
     return build_cells(spec)
 
 

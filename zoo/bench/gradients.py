@@ -102,7 +102,7 @@ def main_args(args) -> int:
         task = tasks.create_task(args.task, **task_params.get(args.task, {}))
     except ValueError as err:
         raise UsageError(str(err)) from None
-    if task.spec.input.padded:
+    if task.spec.input.padded or task.spec.input.length is None:
         raise UsageError(f"--task {args.task}: gradient flow needs a task with unpadded inputs (adding, copy)")
     backends.make_deterministic()
     models = expand_models(args.models)

@@ -8,8 +8,9 @@ import hashlib
 import itertools
 import json
 import math
+import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import keras
 
@@ -18,6 +19,7 @@ import zoo
 from tasks.base import Recipe
 from tasks.registry import TASKS
 from zoo.bench.ordering import slug
+from zoo.bench.presets import merge_hparams
 from zoo.bench.values import UsageError, field_types, parse_value
 
 
@@ -62,6 +64,27 @@ class MatrixSpec:
     task_hparams: dict[str, dict[str, Any]] = field(default_factory=dict)  # per task, over `hparams`
     recipe: dict[str, dict[str, Any]] = field(default_factory=dict)  # per task, over the task's recipe
     backend: str = ""  # e.g. "jax 0.10.2": part of every cell's config
+    explicit: tuple[str, ...] = ()  # models the user named without a wildcard: refused, not skipped, where unfit
+
+
+def explicit_models(patterns: str | None) -> tuple[str, ...]:
+    """The names in a --models value that are no wildcard patterns."""
+    return tuple(p.strip() for p in (patterns or "").split(",") if p.strip() and not set(p) & set("*?[]"))
+
+
+def reads_future(task: tasks.Task, cfg: Any) -> str | None:
+    """Why a model whose checked config is `cfg` (zoo.check_model) may not run on `task`, or None.
+
+    A next-step task (task.causal) scores the output at step t against step t + 1's input, so a
+    model whose output there reads later steps is handed the answer.
+    """
+    if task.causal and isinstance(cfg, zoo.RecurrentConfig) and not cfg.causal:
+        return f"bidirectional, so the output at step t reads later steps, and {task.name} is next-step prediction"
+    return None
+
+
+def _say(line: str) -> None:
+    print(f"rnn-zoo: {line}", file=sys.stderr, flush=True)
 
 
 def expand_models(patterns: str | list[str]) -> list[str]:
@@ -77,8 +100,12 @@ def expand_models(patterns: str | list[str]) -> list[str]:
     return names
 
 
-def build_cells(spec: MatrixSpec) -> list[Cell]:
-    """Expand into cells ordered task instance -> seed -> model, so each dataset is made once."""
+def build_cells(spec: MatrixSpec, say: Callable[[str], None] = _say) -> list[Cell]:
+    """Expand into cells ordered task instance -> seed -> model, so each dataset is made once.
+
+    A model unfit for a task (reads_future) is refused if `spec.explicit` names it, else skipped
+    with the reason told to `say`.
+    """
     cells: list[Cell] = []
     for task_name, params in spec.task_params.items():
         swept = {k: v for k, v in params.items() if isinstance(v, list)}
@@ -91,16 +118,25 @@ def build_cells(spec: MatrixSpec) -> list[Cell]:
             label = task.describe(also=swept)
             overrides = {**spec.recipe.get("*", {}), **spec.recipe.get(task_name, {})}
             recipe = validate_recipe({**dataclasses.asdict(task.recipe), **overrides}, task_name)
-            hparams = {**spec.hparams, **spec.task_hparams.get(task_name, {})}
+            hparams = merge_hparams(spec.hparams, spec.task_hparams.get(task_name, {}))
             if not task.spec.input.is_tokens:  # `--set model.embedding_dim` is for the run's token tasks
                 hparams = {k: v for k, v in hparams.items() if k not in zoo.builder.TOKEN_ONLY}
+            models, skipped, reason = [], [], None
             for model in spec.models:  # an option a model lacks (e.g. chrono without gates) fails here, not mid-run
                 try:
-                    zoo.check_model(model, task.spec, **hparams)
+                    why = reads_future(task, zoo.check_model(model, task.spec, **hparams))
                 except ValueError as err:
                     raise UsageError(f"{label}: {err}") from None
+                if why and model in spec.explicit:
+                    raise UsageError(f"{label}: model {model!r} is {why}; choose a unidirectional model")
+                (skipped if why else models).append(model)
+                reason = why or reason
+            if skipped:
+                say(f"{label}: skipping {', '.join(skipped)}: {reason}")
+            if not models:
+                raise UsageError(f"{label}: none of the models can run on it ({', '.join(skipped)}: {reason})")
             for seed in spec.seeds:
-                for model in spec.models:
+                for model in models:
                     cells.append(Cell(model, task_name, task.params, seed, hparams, recipe, label, spec.backend))
     ids = [c.cell_id for c in cells]
     if len(set(ids)) != len(ids):
@@ -125,6 +161,12 @@ def parse_sets(items: list[str]) -> tuple[dict[str, dict], dict[str, Any], dict[
         if not sep or len(parts) not in (2, 3) or not all(parts) or not text:
             raise UsageError(f"--set {item!r}: expected TASK.PARAM=VALUE[,VALUE...], model.HPARAM=VALUE or "
                              f"recipe.FIELD=VALUE; tasks: {', '.join(known_tasks)}")
+        if parts[0] == "model" and parts[1:] == ["params"]:  # a budget: 70000, 300k, 1.5M
+            try:
+                hparams["params"] = zoo.budget.parse_params(text)
+            except ValueError as err:
+                raise UsageError(f"--set {item!r}: expected {err}") from None
+            continue
         if parts[0] == "model" and len(parts) == 2:
             hint = _field_type(item, zoo.builder.hyperparameter_types(), parts[1], "hyperparameter")
             hparams[parts[1]] = parse_value(text, hint, where)

@@ -1,11 +1,22 @@
 """Named matrices: smoke (CI, minutes), quick (2-core CPU, about 40 minutes), zoo (the README's matrix: every model,
 3 seeds, sized so that it and the seeds `compare --add-seeds` adds finish within an hour on a 2-core CPU), paper
 (the literature's sizes, GPU), imdb (the best IMDB recipe measured on the 2-core CPU: README, "IMDB on the full
-set")."""
+set"), music and mnist (the literature's real-data tasks at parameter-matched CPU sizes), bai (Bai et al. 2018's
+comparison at their parameter budgets, time-boxed for one GPU)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+
+SIZES = ("units", "params")  # two ways to size a model: units, or a parameter budget that picks them
+
+
+def merge_hparams(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """`top`'s model hyperparameters over `base`'s; a size in `top` (units or params) replaces base's size."""
+    if any(k in top for k in SIZES):
+        base = {k: v for k, v in base.items() if k not in SIZES}
+    return {**base, **top}
 
 
 @dataclass(frozen=True)
@@ -20,7 +31,7 @@ class Preset:
 
     def hparams_for(self, task: str) -> dict[str, Any]:
         """Model hyperparameters for `task`: its own entry over those for every task."""
-        return {**self.hparams, **self.task_hparams.get(task, {})}
+        return merge_hparams(self.hparams, self.task_hparams.get(task, {}))
 
     def recipe_for(self, task: str) -> dict[str, Any]:
         """Recipe overrides for `task`: its own entry over "*"."""
@@ -90,5 +101,44 @@ PRESETS: dict[str, Preset] = {
         hparams=dict(units=32, embedding_dim=32),
         # validation peaks after 2-3 epochs; patience 2 stops there and keeps the best epoch's weights
         recipe={"imdb": dict(epochs=6, patience=2)},
+    ),
+    # epochs measured here at 100k parameters (jax, 2 shared cores, after a first epoch of ~30 s compiling the
+    # bucketed shapes): lstm jsb ~1 s (batches of 4), nottingham 4 s, musedata 6 s, piano_midi ~4 s (batches of 2)
+    "music": Preset(
+        "next-frame prediction on the four polyphonic music sets (frame NLL), every causal model (bidirectional "
+        "ones are skipped) at 100k parameters, the tasks' recipes, 1 seed; about 2 hours on 2 CPU cores "
+        "(jax, --jobs 2)",
+        task_params={"jsb": {}, "nottingham": {}, "musedata": {}, "piano_midi": {}},
+        hparams=dict(params=100_000),
+    ),
+    # pixel by pixel (784 steps) an LSTM takes ~12 minutes an epoch here: the CPU reads rows (28 steps of 28)
+    "mnist": Preset(
+        "row-wise sequential and permuted MNIST (28 steps of 28 pixels; the pixel-level tasks need a GPU: bai), "
+        "every model at 70k parameters, 20,000 training images, 1 seed; about an hour on 2 CPU cores (jax, --jobs 2)",
+        task_params={"smnist": dict(pixels_per_step=28, limit=20_000),
+                     "psmnist": dict(pixels_per_step=28, limit=20_000)},
+        hparams=dict(params=70_000),
+        recipe={"*": dict(epochs=8, patience=3)},
+    ),
+    "bai": Preset(
+        "Bai et al. 2018's LSTM/GRU/RNN comparison plus the scan models on one GPU, at their parameter budgets and "
+        "LSTM settings (sMNIST, psMNIST 70k; adding T=600 70k; copy T=1000 16k; JSB 300k, 2 layers, dropout 0.2; "
+        "Nottingham 1M, dropout 0.1), epochs cut to fit 8 minutes (estimated, not yet run): `RNN_ZOO_DATA=DIR "
+        "rnn-zoo run --preset bai --backend torch --jobs 4`",
+        task_params={
+            "smnist": {}, "psmnist": {},
+            "adding": dict(T=600, n_train=10_000, n_val=1_000, n_test=1_000),
+            "copy": dict(T=1000, n_train=10_000, n_val=1_000, n_test=1_000),
+            "jsb": {}, "nottingham": {},
+        },
+        models="rnn,lstm,gru,indrnn,mingru,minlstm,lru",
+        task_hparams={"smnist": dict(params=70_000), "psmnist": dict(params=70_000),
+                      "adding": dict(params=70_000), "copy": dict(params=16_000),
+                      "jsb": dict(params=300_000, num_layers=2, dropout=0.2),
+                      "nottingham": dict(params=1_000_000, dropout=0.1)},
+        # larger MNIST batches than Bai et al.'s 64 keep the GPU busy; every task a few epochs
+        recipe={"smnist": dict(epochs=2, batch_size=256), "psmnist": dict(epochs=2, batch_size=256),
+                "adding": dict(epochs=5, batch_size=128), "copy": dict(epochs=5, batch_size=128),
+                "jsb": dict(epochs=20), "nottingham": dict(epochs=5)},
     ),
 }

@@ -107,6 +107,9 @@ class Record:
     history: dict[str, list[float | None]] | None = _scored()  # Keras's history, per epoch
     epochs: int | None = _scored()
     params: int | None = _scored()
+    # the units it was built with (chosen by a parameter budget, config.hparams["params"], or set); absent from
+    # files written before it was stored, null for a model outside zoo.builder
+    units: int | None = _scored(nullable=True, optional=True)
     epoch_seconds: list[float] | None = _scored()
     seconds_per_epoch: float | None = _scored()
     train_sequences_per_second: float | None = _scored(nullable=True)  # median over epochs after the first

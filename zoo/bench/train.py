@@ -11,7 +11,7 @@ import keras
 import tasks
 import zoo
 from tasks.base import Recipe, Splits, Task
-from zoo.bench.matrix import Cell
+from zoo.bench.matrix import Cell, reads_future
 from zoo.bench.metadata import cudnn_status, environment
 from zoo.bench.record import Config, Environment, Record
 
@@ -89,6 +89,9 @@ def make_optimizer(recipe: Recipe) -> keras.optimizers.Optimizer:
 
 
 def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> keras.Model:
+    why = reads_future(task, zoo.check_model(model_name, task.spec, **hparams))
+    if why:  # build_cells refuses these before a run starts; anything else that trains is refused here
+        raise ValueError(f"model {model_name!r} may not train on {task.describe()}: it is {why}")
     model = zoo.create_model(model_name, task.spec, **hparams)
     model.compile(make_optimizer(recipe), task.loss(), metrics=task.metrics())
     return model
@@ -148,12 +151,21 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
         history={k: [float(x) for x in v] for k, v in history.items()},
         epochs=epochs,
         params=model.count_params(),
+        units=built_units(cell.model, task.spec, cell.hparams),
         epoch_seconds=clock.epoch_seconds,
         seconds_per_epoch=sum(clock.epoch_seconds) / max(1, epochs),
         train_sequences_per_second=splits.sizes["train"] / train_s if train_s > 0 else None,
         n_train=splits.sizes["train"],
         cudnn=cudnn_status(model),
     )
+
+
+def built_units(model: str, spec, hparams: dict) -> int | None:
+    """The units `model` builds with: its budget's (hparams["params"]) or its config's."""
+    cfg = zoo.check_model(model, spec, **hparams)
+    if not isinstance(cfg, zoo.RecurrentConfig):
+        return None
+    return zoo.budget.budget_units(model, spec, hparams) if cfg.params is not None else cfg.units
 
 
 def base_record(cell: Cell, status: str, *, error: str | None, wall_seconds: float, **outcome) -> Record:
