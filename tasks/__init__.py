@@ -1,4 +1,5 @@
-"""Benchmark tasks for recurrent models: adding problem, copy memory, IMDB sentiment.
+"""Benchmark tasks for recurrent models: adding problem, copy memory, IMDB sentiment, and length generalisation
+(Delétang et al.'s regular, context-free and context-sensitive tasks, selective copying, associative recall).
 
     import tasks
     task = tasks.create_task("adding", T=200)
@@ -7,7 +8,7 @@
 
 Importing tasks never chooses the Keras backend: KERAS_BACKEND or ~/.keras/keras.json does.
 """
-from tasks import adding, copy_memory, imdb  # noqa: F401  (registers the tasks)
+from tasks import adding, context_free, context_sensitive, copy_memory, imdb, recall, regular  # noqa: F401  (registers the tasks)
 from tasks.base import Criterion, DataUnavailableError, Recipe, Splits, Task
 from tasks.batches import Batches
 from tasks.registry import create_task, list_tasks, register_task, task_params

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
 import numpy as np
@@ -30,15 +30,20 @@ class Recipe:
 
 @dataclass
 class Splits:
-    """Train/validation/test batches; only train is shuffled, every epoch, from the data seed."""
+    """Train/validation/test batches; only train is shuffled, every epoch, from the data seed.
+
+    A task tested at several lengths has `by_length`, a test set of each length, instead of `test`.
+    """
 
     train: Batches
     val: Batches
-    test: Batches
+    test: Batches | None
+    by_length: dict[int, Batches] = field(default_factory=dict)
 
     @property
     def sizes(self) -> dict[str, int]:
-        return {"train": self.train.size, "val": self.val.size, "test": self.test.size}
+        tests = [self.test] if self.test is not None else self.by_length.values()
+        return {"train": self.train.size, "val": self.val.size, "test": sum(b.size for b in tests)}
 
     def fresh(self) -> "Splits":
         """The same data with the training shuffle restarted from its seed.
@@ -57,6 +62,12 @@ class Task:
     metric: ClassVar[str]  # the headline metric, as named in model.evaluate(return_dict=True)
     higher_is_better: ClassVar[bool]
     recipe: ClassVar[Recipe] = Recipe()
+    monitor: ClassVar[str | None] = None  # a lower-is-better metric early stopping watches instead of `metric`
+
+    @property
+    def train_lengths(self) -> tuple[int, int] | None:
+        """The shortest and longest input trained on, for a task tested at other lengths too (Splits.by_length)."""
+        return None
 
     @property
     def params(self) -> dict[str, Any]:

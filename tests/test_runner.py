@@ -245,7 +245,7 @@ def test_jobs_2_gives_the_results_and_tables_of_jobs_1(cli_runs):
 
 @pytest.mark.parametrize("args,message", [
     (["run", "--models", "lstmm"], "--models: 'lstmm' matches no model; known models: attention_bilstm, bigru"),
-    (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, copy, imdb"),
+    (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, associative_recall, "),
     (["run", "--preset", "huge"], "--preset 'huge' is unknown; valid: smoke, quick, zoo, paper, imdb"),
     (["run", "--set", "adding.T"], "--set 'adding.T': expected TASK.PARAM=VALUE"),
     (["run", "--set", "adding.length=5"], "unknown parameter 'length' for task 'adding'; valid: T, n_train"),

@@ -19,8 +19,11 @@ from tasks.text import Corpus, standardize, vocabulary_words
 
 
 def test_registry_lists_and_rejects():
-    assert tasks.list_tasks() == ["adding", "copy", "imdb"]
-    with pytest.raises(ValueError, match="unknown task 'addition'; known tasks: adding, copy, imdb"):
+    assert tasks.list_tasks() == ["adding", "associative_recall", "bucket_sort", "copy", "cycle_navigation",
+                                  "duplicate_string", "even_pairs", "imdb", "modular_arithmetic",
+                                  "modular_arithmetic_brackets", "parity_check", "reverse_string", "selective_copy",
+                                  "solve_equation", "stack_manipulation"]
+    with pytest.raises(ValueError, match="unknown task 'addition'; known tasks: adding, associative_recall, "):
         tasks.create_task("addition")
     with pytest.raises(ValueError, match="unknown parameter 'length' for task 'adding'; valid: T, n_train"):
         tasks.create_task("adding", length=5)

@@ -1,0 +1,41 @@
+"""Context-sensitive tasks of Delétang et al. 2023 (google-deepmind/neural_networks_chomsky_hierarchy, tasks/cs/):
+a finite-state machine with a bounded tape solves each (bucket sort: with counters)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from tasks.lengths import LengthTask
+from tasks.registry import register_task
+
+
+@register_task
+@dataclass(frozen=True)
+class DuplicateString(LengthTask):
+    """A binary string, twice (2 x input length answers). From tasks/cs/duplicate_string.py."""
+
+    name: ClassVar[str] = "duplicate_string"
+    symbols: ClassVar[int] = 2
+    classes: ClassVar[int] = 2
+    answers: ClassVar[str] = "steps"
+
+    def sample(self, n, length, rng):
+        strings = rng.integers(0, 2, size=(n, length))
+        return strings, np.concatenate([strings, strings], axis=1)
+
+
+@register_task
+@dataclass(frozen=True)
+class BucketSort(LengthTask):
+    """A string over 5 symbols, sorted. From tasks/cs/bucket_sort.py."""
+
+    name: ClassVar[str] = "bucket_sort"
+    symbols: ClassVar[int] = 5
+    classes: ClassVar[int] = 5
+    answers: ClassVar[str] = "steps"
+
+    def sample(self, n, length, rng):
+        strings = rng.integers(0, self.symbols, size=(n, length))
+        return strings, np.sort(strings, axis=1)
