@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import store, sweep
+from zoo.bench import lengths, store, sweep
 from zoo.bench.ordering import model_key, natural_key
 from zoo.bench.record import STATUSES, Record
 
@@ -103,6 +103,7 @@ def render_markdown(records: list[Record], run_info: dict, figures: list[str] = 
                          f"| {count(r['sequences_per_second'])} | {_status_note(r['status'])} |")
         lines.append("")
     lines += sweep.render_markdown(records)
+    lines += lengths.render_markdown(records)
     if figures:
         lines += ["## Figures", ""] + [f"- [{name}]({name})" for name in figures] + [""]
     return "\n".join(lines)
@@ -124,11 +125,14 @@ def write_tables(out: Path) -> list[Path]:
     info_path = out / "run.json"
     run_info = json.loads(info_path.read_text()) if info_path.exists() else {}
     figures = sorted(p.name for p in out.glob("*.png"))
+    tables = {"cells": [flat_row(r) for r in records], "summary": summarize(records)}
+    by_length = lengths.length_table(records)
+    if by_length:  # tasks tested at several lengths only
+        tables["length_generalisation"] = [{**row, "criterion": row["criterion"].describe()} for row in by_length]
     outputs = {
         out / "results.md": render_markdown(records, run_info, figures),
         out / "results.csv": render_csv(records),
-        out / "results.json": json.dumps(store.clean_json({"cells": [flat_row(r) for r in records],
-                                                           "summary": summarize(records)}), indent=1) + "\n",
+        out / "results.json": json.dumps(store.clean_json(tables), indent=1) + "\n",
     }
     for path, text in outputs.items():
         store.write_atomic(path, text)
