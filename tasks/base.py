@@ -9,6 +9,7 @@ import numpy as np
 
 from tasks.batches import Batches
 from zoo.bench.criterion import Criterion  # noqa: F401  (tasks.Criterion: a task's `solved`)
+from zoo.bench.reference import Reference
 from zoo.spec import Spec
 
 
@@ -63,6 +64,7 @@ class Task:
     higher_is_better: ClassVar[bool]
     recipe: ClassVar[Recipe] = Recipe()
     monitor: ClassVar[str | None] = None  # a lower-is-better metric early stopping watches instead of `metric`
+    reference: ClassVar[Reference | None] = None  # a paper's scores on this task, shown beside a run's
 
     @property
     def train_lengths(self) -> tuple[int, int] | None:

@@ -7,8 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks.lengths import IGNORE, LengthTask
+from tasks.lengths import IGNORE, LengthTask, deletang
 from tasks.registry import register_task
+from zoo.bench.reference import Reference
 
 MODULUS = 5
 # the arithmetic tasks' symbols: digits 0-4, then these
@@ -26,6 +27,7 @@ class ReverseString(LengthTask):
     name: ClassVar[str] = "reverse_string"
     symbols: ClassVar[int] = 2
     classes: ClassVar[int] = 2
+    reference: ClassVar[Reference] = deletang(62.0, 60.9)
     answers: ClassVar[str] = "steps"
 
     def sample(self, n, length, rng):
@@ -55,6 +57,7 @@ class StackManipulation(LengthTask):
     name: ClassVar[str] = "stack_manipulation"
     symbols: ClassVar[int] = 5  # 0, 1, POP, PUSH 0, PUSH 1
     classes: ClassVar[int] = 3  # 0, 1, END
+    reference: ClassVar[Reference] = deletang(56.0, 59.1)
     answers: ClassVar[str] = "steps"
 
     def sample(self, n, length, rng):
@@ -99,6 +102,7 @@ class ModularArithmeticBrackets(LengthTask):
     name: ClassVar[str] = "modular_arithmetic_brackets"
     symbols: ClassVar[int] = MODULUS + 5  # digits, + - * ( )
     classes: ClassVar[int] = MODULUS
+    reference: ClassVar[Reference] = deletang(41.3, 59.2)
 
     def sample(self, n, length, rng):
         pairs = [expression(length, rng, times=True) for _ in range(n)]
@@ -115,6 +119,7 @@ class SolveEquation(LengthTask):
     name: ClassVar[str] = "solve_equation"
     symbols: ClassVar[int] = MODULUS + 7  # digits, + - * ( ), x, = (no * is drawn, as in their alphabet)
     classes: ClassVar[int] = MODULUS
+    reference: ClassVar[Reference] = deletang(51.0, 67.8)
 
     def sample(self, n, length, rng):
         if length < 3:

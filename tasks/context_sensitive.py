@@ -7,8 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks.lengths import LengthTask
+from tasks.lengths import LengthTask, deletang
 from tasks.registry import register_task
+from zoo.bench.reference import Reference
 
 
 @register_task
@@ -19,6 +20,7 @@ class DuplicateString(LengthTask):
     name: ClassVar[str] = "duplicate_string"
     symbols: ClassVar[int] = 2
     classes: ClassVar[int] = 2
+    reference: ClassVar[Reference] = deletang(50.3, 57.6)
     answers: ClassVar[str] = "steps"
 
     def sample(self, n, length, rng):
@@ -34,6 +36,7 @@ class BucketSort(LengthTask):
     name: ClassVar[str] = "bucket_sort"
     symbols: ClassVar[int] = 5
     classes: ClassVar[int] = 5
+    reference: ClassVar[Reference] = deletang(27.9, 99.3)
     answers: ClassVar[str] = "steps"
 
     def sample(self, n, length, rng):

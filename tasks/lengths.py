@@ -28,12 +28,20 @@ from keras import ops
 
 from tasks.base import Criterion, Recipe, Splits, Task, seed_streams
 from tasks.batches import Batches
+from zoo.bench.reference import Reference
 from zoo.spec import InputSpec, OutputSpec, Spec
 
 PAD, QUERY = 0, 1  # input tokens; a task's own symbols come after them (symbol s is token s + FIRST)
 FIRST = 2
 IGNORE = -1  # the target where nothing is scored: input steps, padding, after a termination token
 SOLVED = 0.9  # Delétang et al.'s "solved": a score of at least 90% beyond the training lengths
+
+
+def deletang(rnn: float, lstm: float) -> Reference:
+    """Their Table 2's RNN and LSTM scores (in %) on a task."""
+    return Reference("Delétang et al. 2023, Table 2 (256 units, 1M steps of batch 128, the best of 10 seeds x 3 "
+                     "learning rates, mean over every length 41-500; compare with 'best seed')",
+                     {"rnn": rnn / 100, "lstm": lstm / 100})
 
 
 @keras.saving.register_keras_serializable(package="tasks")

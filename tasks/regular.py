@@ -7,8 +7,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks.lengths import LengthTask
+from tasks.lengths import LengthTask, deletang
 from tasks.registry import register_task
+from zoo.bench.reference import Reference
 
 MODULUS = 5  # modular_arithmetic's and cycle_navigation's (their default, used in the paper)
 PLUS, MINUS, TIMES = MODULUS, MODULUS + 1, MODULUS + 2  # modular_arithmetic's operator symbols, after the digits
@@ -27,6 +28,7 @@ class EvenPairs(LengthTask):
     name: ClassVar[str] = "even_pairs"
     symbols: ClassVar[int] = 2
     classes: ClassVar[int] = 2
+    reference: ClassVar[Reference] = deletang(100.0, 100.0)
 
     def sample(self, n, length, rng):
         strings = binary_strings(n, length, rng)
@@ -41,6 +43,7 @@ class ParityCheck(LengthTask):
     name: ClassVar[str] = "parity_check"
     symbols: ClassVar[int] = 2
     classes: ClassVar[int] = 2
+    reference: ClassVar[Reference] = deletang(100.0, 100.0)
 
     def sample(self, n, length, rng):
         strings = binary_strings(n, length, rng)
@@ -57,6 +60,7 @@ class CycleNavigation(LengthTask):
     name: ClassVar[str] = "cycle_navigation"
     symbols: ClassVar[int] = 3
     classes: ClassVar[int] = MODULUS
+    reference: ClassVar[Reference] = deletang(100.0, 100.0)
 
     def sample(self, n, length, rng):
         moves = rng.integers(0, 3, size=(n, length))
@@ -87,6 +91,7 @@ class ModularArithmetic(LengthTask):
     name: ClassVar[str] = "modular_arithmetic"
     symbols: ClassVar[int] = MODULUS + 3  # digits, +, -, *
     classes: ClassVar[int] = MODULUS
+    reference: ClassVar[Reference] = deletang(100.0, 100.0)
 
     def sample(self, n, length, rng):
         length -= 1 - length % 2

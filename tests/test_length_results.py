@@ -8,6 +8,7 @@ from zoo.bench import lengths, plots, report, store
 from zoo.bench.cli import main
 from zoo.bench.criterion import Criterion
 from zoo.bench.matrix import Cell
+from zoo.bench.reference import Reference
 from zoo.bench.train import base_record
 
 SOLVED = Criterion("accuracy", 0.9, higher_is_better=True)
@@ -39,7 +40,8 @@ def record(model, seed, points, task="parity_check"):
         test_by_length=scores, train_lengths=[1, 40], test_metric=test["accuracy"], best_val_metric=1.0,
         baseline=0.5, solved_rule=SOLVED.describe(), solved_criterion=SOLVED, solved=SOLVED.met(test["accuracy"]),
         epochs_to_solve=1, history={"val_accuracy": [1.0]}, epochs=1, params=10, epoch_seconds=[1.0],
-        seconds_per_epoch=1.0, train_sequences_per_second=10.0, n_train=8, cudnn="not eligible")
+        seconds_per_epoch=1.0, train_sequences_per_second=10.0, n_train=8, cudnn="not eligible",
+        reference=Reference("A paper (best of 10 seeds)", {"rnn": 1.0, "lstm": 0.995}))
 
 
 RECORDS = [record("lstm", 0, [(20, 1.0), (40, 1.0), (100, 1.0), (500, 0.9)]),
@@ -59,6 +61,7 @@ def test_the_table_gives_each_model_its_curve_and_reach():
     assert "| lstm | 2 | 0.990 | 0.825 ± 0.18 | 0.950 | 1/2 | 100 | 1.000 | 0.980 | 0.950 | 0.700 |" in text
     assert "| model | seeds | within training | beyond training (mean ± std) | best seed | solved | generalises up to " \
            "| 20 | 40 | 100* | 500* |" in text
+    assert "Published: A paper (best of 10 seeds): rnn 1.000, lstm 0.995." in text
     assert lengths.render_markdown([]) == []
 
 
@@ -69,6 +72,7 @@ def test_tables_and_figure_from_cell_files(tmp_path):
     summary = json.loads((tmp_path / "results.json").read_text())["length_generalisation"]
     assert [row["model"] for row in summary] == ["rnn", "lstm"] and summary[1]["up_to"] == 100
     assert summary[1]["criterion"] == "accuracy >= 0.9" and summary[1]["by_length"]["500"] == pytest.approx(0.7)
+    assert summary[1]["reference"] == {"source": "A paper (best of 10 seeds)", "scores": {"rnn": 1.0, "lstm": 0.995}}
     assert "## Length generalisation: parity_check" in (tmp_path / "results.md").read_text()
     (path,) = plots.length_curves(store.load_cells(tmp_path), tmp_path)
     assert path.name == "lengths-parity_check.png" and path.stat().st_size > 10_000
@@ -86,6 +90,7 @@ def test_a_run_records_the_score_at_each_length(tmp_path, capsys):
     assert r.done and r.train_lengths == [1, 6] and sorted(r.test_by_length) == ["3", "9"]
     assert r.test == r.test_by_length["9"] and r.test_metric == r.test["accuracy"]  # 9 alone is beyond training
     assert r.solved == SOLVED.met(r.test_metric) and r.criterion == SOLVED and 0.4 < r.baseline < 0.6
+    assert r.reference.scores == {"rnn": 1.0, "lstm": 1.0}  # Delétang et al.'s Table 2
     assert "val_loss" in r.history and r.n_train == 32
     assert "## Length generalisation: parity_check" in (out / "results.md").read_text()
     assert (out / "lengths-parity_check.png").exists()

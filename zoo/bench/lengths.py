@@ -72,6 +72,7 @@ def length_table(records: list) -> list[dict]:
         rows.append({
             "label": label, "task": first.task, "model": model, "metric": metric, "n": len(rs),
             "train_lengths": first.train_lengths, "criterion": first.criterion, "baseline": first.baseline,
+            "reference": first.reference,
             "by_length": {int(k): v.get(metric) for k, v in mean_curve.items()},
             "within": within_training(mean_curve, first.train_lengths).get(metric),
             "beyond": sum(beyond) / len(beyond) if beyond else None,
@@ -119,5 +120,8 @@ def render_markdown(records: list) -> list[str]:
             lines.append(f"| {r['model']} | {r['n']} | {_num(r['within'])} | {_num(r['beyond'])}{spread} "
                          f"| {_num(r['best'])} | {r['solved']}/{r['n']} | {up_to} | "
                          + " | ".join(_num(r["by_length"].get(n)) for n in tested) + " |")
-        lines += ["", "\\* beyond the training lengths.", ""]
+        lines += ["", "\\* beyond the training lengths."]
+        if head["reference"] is not None:
+            lines += ["", f"Published: {head['reference'].describe()}."]
+        lines.append("")
     return lines

@@ -128,7 +128,10 @@ def write_tables(out: Path) -> list[Path]:
     tables = {"cells": [flat_row(r) for r in records], "summary": summarize(records)}
     by_length = lengths.length_table(records)
     if by_length:  # tasks tested at several lengths only
-        tables["length_generalisation"] = [{**row, "criterion": row["criterion"].describe()} for row in by_length]
+        tables["length_generalisation"] = [
+            {**row, "criterion": row["criterion"].describe(),
+             "reference": None if row["reference"] is None else dataclasses.asdict(row["reference"])}
+            for row in by_length]
     outputs = {
         out / "results.md": render_markdown(records, run_info, figures),
         out / "results.csv": render_csv(records),

@@ -142,6 +142,7 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
         test={k: float(v) for k, v in test.items()},
         test_by_length=by_length or None,
         train_lengths=list(task.train_lengths) if by_length else None,
+        reference=task.reference,
         metric=task.metric,
         higher_is_better=task.higher_is_better,
         test_metric=float(test[task.metric]),
