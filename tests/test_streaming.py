@@ -7,6 +7,8 @@ import pytest
 import tasks
 import zoo
 from conftest import quick_grid
+from zoo.bench.matrix import expand_models
+from zoo.bench.presets import PRESETS
 from zoo.streaming import reset, streaming_twin
 
 # the quick check's four causal models take the first four: answers after the input, one answer, answers within it
@@ -53,3 +55,7 @@ def test_the_twin_shares_the_model_weights():
     model = zoo.create_model("lstm", task.spec, units=3, embedding_dim=3)
     twin = streaming_twin(model, batch_size=1)
     assert {id(v) for v in twin.weights} == {id(v) for v in model.weights}  # trained weights stream as they are
+
+
+def test_the_length_preset_runs_every_causal_model():
+    assert expand_models(PRESETS["lengen"].models) == CAUSAL
