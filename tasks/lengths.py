@@ -196,6 +196,11 @@ class LengthTask(Task):
         order = rng.permutation(n)  # lengths mixed, so a split's first examples are not its shortest
         return x[order], y[order], widths[order]
 
+    def generate(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """n training examples, right-padded to the widest: for tools that take one array (`rnn-zoo bench`)."""
+        x, y, _ = self.mixed(n, rng)
+        return x, y
+
     def data(self, seed: int, batch_size: int | None = None) -> Splits:
         batch_size = batch_size or self.recipe.batch_size
         train_rng, val_rng, _ = seed_streams(seed)  # the third stream's children are length_stream's

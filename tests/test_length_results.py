@@ -73,7 +73,9 @@ def test_tables_and_figure_from_cell_files(tmp_path):
     assert [row["model"] for row in summary] == ["rnn", "lstm"] and summary[1]["up_to"] == 100
     assert summary[1]["criterion"] == "accuracy >= 0.9" and summary[1]["by_length"]["500"] == pytest.approx(0.7)
     assert summary[1]["reference"] == {"source": "A paper (best of 10 seeds)", "scores": {"rnn": 1.0, "lstm": 0.995}}
-    assert "## Length generalisation: parity_check" in (tmp_path / "results.md").read_text()
+    text = (tmp_path / "results.md").read_text()
+    assert "## Length generalisation: parity_check" in text
+    assert "Test accuracy beyond the training lengths 1-40 (higher is better) over seeds" in text
     (path,) = plots.length_curves(store.load_cells(tmp_path), tmp_path)
     assert path.name == "lengths-parity_check.png" and path.stat().st_size > 10_000
 

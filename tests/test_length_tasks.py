@@ -169,6 +169,8 @@ def test_mixed_lengths_are_padded_and_batched_in_buckets():
         assert bx.shape == by.shape and bx.shape[1] in (8, 16, 24) and bx.shape[1] >= (bx != PAD).sum(1).max()
         seen.add(bx.shape[1])
     assert seen == {8, 16, 24}
+    gx, gy = task.generate(10, np.random.default_rng(0))  # one padded array, for `rnn-zoo bench`
+    assert gx.shape == gy.shape and gx.shape[0] == 10 and (gx[:, 0] >= FIRST).all()
 
 
 def test_splits_test_each_length_apart_and_reproducibly():

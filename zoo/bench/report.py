@@ -90,8 +90,10 @@ def render_markdown(records: list[Record], run_info: dict, figures: list[str] = 
         group = [r for r in rows if r["label"] == label]
         head = group[0]
         better = "higher" if head["higher_is_better"] else "lower"
+        trained = next((r.train_lengths for r in records if r.label == label and r.train_lengths), None)
+        beyond = f" beyond the training lengths {trained[0]}-{trained[1]}" if trained else ""
         lines += [f"## {label}", "",
-                  f"Test {head['metric']} ({better} is better) over seeds; baseline {_num(head['baseline'])} "
+                  f"Test {head['metric']}{beyond} ({better} is better) over seeds; baseline {_num(head['baseline'])} "
                   f"(best trivial predictor); solved: {head['solved_rule']}.", "",
                   f"| model | params | test {head['metric']} (mean ± std) | seeds | baseline | solved | epochs "
                   f"| s/epoch | train seq/s | notes |",
