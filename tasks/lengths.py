@@ -13,8 +13,8 @@ Deviations, for a 2-core CPU: training lengths are drawn per sequence (theirs: o
 uniform in 1..40), and batches are padded to one of `buckets` widths, so a compiled backend
 sees a few shapes instead of one per length; the training set is a fixed sample reshuffled each
 epoch, not a fresh one per step; the score beyond training averages a list of test lengths
-(`test_lengths`) instead of every length 41..500; the loss skips the padding their stack and
-arithmetic outputs carry after the termination token, which their accuracy skips too.
+(`test_lengths`) instead of every length 41..500; the loss, like their accuracy, skips the zeros
+that pad stack_manipulation's answer after its termination token (their loss trains them).
 """
 from __future__ import annotations
 
