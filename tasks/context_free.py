@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks.lengths import IGNORE, LengthTask, deletang
+from tasks.lengths import IGNORE, LengthTask, StringTask, deletang
 from tasks.registry import register_task
 from zoo.bench.reference import Reference
 
@@ -21,7 +21,7 @@ END = 2  # stack_manipulation's termination token, after the output symbols 0 an
 
 @register_task
 @dataclass(frozen=True)
-class ReverseString(LengthTask):
+class ReverseString(StringTask):
     """A binary string, reversed. From tasks/dcf/reverse_string.py."""
 
     name: ClassVar[str] = "reverse_string"
@@ -30,9 +30,8 @@ class ReverseString(LengthTask):
     reference: ClassVar[Reference] = deletang(62.0, 60.9)
     answers: ClassVar[str] = "steps"
 
-    def sample(self, n, length, rng):
-        strings = rng.integers(0, 2, size=(n, length))
-        return strings, strings[:, ::-1]
+    def answer(self, strings):
+        return strings[:, ::-1]
 
 
 def run_stack(stack: list[int], actions) -> list[int]:

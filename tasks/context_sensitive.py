@@ -7,14 +7,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks.lengths import LengthTask, deletang
+from tasks.lengths import StringTask, deletang
 from tasks.registry import register_task
 from zoo.bench.reference import Reference
 
 
 @register_task
 @dataclass(frozen=True)
-class DuplicateString(LengthTask):
+class DuplicateString(StringTask):
     """A binary string, twice (2 x input length answers). From tasks/cs/duplicate_string.py."""
 
     name: ClassVar[str] = "duplicate_string"
@@ -23,14 +23,13 @@ class DuplicateString(LengthTask):
     reference: ClassVar[Reference] = deletang(50.3, 57.6)
     answers: ClassVar[str] = "steps"
 
-    def sample(self, n, length, rng):
-        strings = rng.integers(0, 2, size=(n, length))
-        return strings, np.concatenate([strings, strings], axis=1)
+    def answer(self, strings):
+        return np.concatenate([strings, strings], axis=1)
 
 
 @register_task
 @dataclass(frozen=True)
-class BucketSort(LengthTask):
+class BucketSort(StringTask):
     """A string over 5 symbols, sorted. From tasks/cs/bucket_sort.py."""
 
     name: ClassVar[str] = "bucket_sort"
@@ -39,6 +38,5 @@ class BucketSort(LengthTask):
     reference: ClassVar[Reference] = deletang(27.9, 99.3)
     answers: ClassVar[str] = "steps"
 
-    def sample(self, n, length, rng):
-        strings = rng.integers(0, self.symbols, size=(n, length))
-        return strings, np.sort(strings, axis=1)
+    def answer(self, strings):
+        return np.sort(strings, axis=1)

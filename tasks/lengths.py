@@ -214,6 +214,19 @@ class LengthTask(Task):
         return Splits(train=train, val=val, test=None, by_length=by_length)
 
 
+@dataclass(frozen=True)
+class StringTask(LengthTask):
+    """A task whose inputs are uniformly random strings over its `symbols`, answered by `answer(strings)`."""
+
+    def answer(self, strings: np.ndarray) -> np.ndarray:
+        """Answers (n,) or (n, k) to strings (n, length)."""
+        raise NotImplementedError
+
+    def sample(self, n, length, rng):
+        strings = rng.integers(0, self.symbols, size=(n, length))
+        return strings, self.answer(strings)
+
+
 def length_stream(seed: int, length: int) -> np.random.Generator:
     """The test sequences of one length: the same whichever other lengths are tested."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, length)))

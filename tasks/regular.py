@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks.lengths import LengthTask, deletang
+from tasks.lengths import LengthTask, StringTask, deletang
 from tasks.registry import register_task
 from zoo.bench.reference import Reference
 
@@ -15,13 +15,9 @@ MODULUS = 5  # modular_arithmetic's and cycle_navigation's (their default, used 
 PLUS, MINUS, TIMES = MODULUS, MODULUS + 1, MODULUS + 2  # modular_arithmetic's operator symbols, after the digits
 
 
-def binary_strings(n: int, length: int, rng: np.random.Generator) -> np.ndarray:
-    return rng.integers(0, 2, size=(n, length))
-
-
 @register_task
 @dataclass(frozen=True)
-class EvenPairs(LengthTask):
+class EvenPairs(StringTask):
     """Is the number of 01 and 10 pairs in a binary string even (0) or odd (1)? The same as: do its first
     and last symbols differ. From tasks/regular/even_pairs.py."""
 
@@ -30,14 +26,13 @@ class EvenPairs(LengthTask):
     classes: ClassVar[int] = 2
     reference: ClassVar[Reference] = deletang(100.0, 100.0)
 
-    def sample(self, n, length, rng):
-        strings = binary_strings(n, length, rng)
-        return strings, (strings[:, 1:] != strings[:, :-1]).sum(1) % 2
+    def answer(self, strings):
+        return (strings[:, 1:] != strings[:, :-1]).sum(1) % 2
 
 
 @register_task
 @dataclass(frozen=True)
-class ParityCheck(LengthTask):
+class ParityCheck(StringTask):
     """Is the number of 1s in a binary string even (0) or odd (1)? From tasks/regular/parity_check.py."""
 
     name: ClassVar[str] = "parity_check"
@@ -45,14 +40,13 @@ class ParityCheck(LengthTask):
     classes: ClassVar[int] = 2
     reference: ClassVar[Reference] = deletang(100.0, 100.0)
 
-    def sample(self, n, length, rng):
-        strings = binary_strings(n, length, rng)
-        return strings, strings.sum(1) % 2
+    def answer(self, strings):
+        return strings.sum(1) % 2
 
 
 @register_task
 @dataclass(frozen=True)
-class CycleNavigation(LengthTask):
+class CycleNavigation(StringTask):
     """The final position on a cycle of 5 after moves 0 (left), 1 (stay), 2 (right) from position 0.
     From tasks/regular/cycle_navigation.py (its code's moves: action - 1; the paper's text orders them
     stay, increase, decrease)."""
@@ -62,9 +56,8 @@ class CycleNavigation(LengthTask):
     classes: ClassVar[int] = MODULUS
     reference: ClassVar[Reference] = deletang(100.0, 100.0)
 
-    def sample(self, n, length, rng):
-        moves = rng.integers(0, 3, size=(n, length))
-        return moves, (moves - 1).sum(1) % MODULUS
+    def answer(self, moves):
+        return (moves - 1).sum(1) % MODULUS
 
 
 def evaluate_modular(expressions: np.ndarray) -> np.ndarray:
