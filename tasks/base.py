@@ -6,13 +6,14 @@ import dataclasses
 import os
 import tarfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable
 
 import numpy as np
 
 from tasks.batches import Batches
 from zoo.bench.criterion import Criterion  # noqa: F401  (tasks.Criterion: a task's `solved`)
+from zoo.bench.reference import Reference
 from zoo.spec import Spec
 
 
@@ -56,15 +57,20 @@ class Recipe:
 
 @dataclass
 class Splits:
-    """Train/validation/test batches; only train is shuffled, every epoch, from the data seed."""
+    """Train/validation/test batches; only train is shuffled, every epoch, from the data seed.
+
+    A task tested at several lengths has `by_length`, a test set of each length, instead of `test`.
+    """
 
     train: Batches
     val: Batches
-    test: Batches
+    test: Batches | None
+    by_length: dict[int, Batches] = field(default_factory=dict)
 
     @property
     def sizes(self) -> dict[str, int]:
-        return {"train": self.train.size, "val": self.val.size, "test": self.test.size}
+        tests = [self.test] if self.test is not None else self.by_length.values()
+        return {"train": self.train.size, "val": self.val.size, "test": sum(b.size for b in tests)}
 
     def fresh(self) -> "Splits":
         """The same data with the training shuffle restarted from its seed.
@@ -86,6 +92,13 @@ class Task:
     # next-step prediction: the target at step t is the input at t + 1, so a model that reads later
     # steps (bidirectional) sees the answer; the runner refuses those models (zoo.RecurrentConfig.causal)
     causal: ClassVar[bool] = False
+    monitor: ClassVar[str | None] = None  # a lower-is-better metric early stopping watches instead of `metric`
+    reference: ClassVar[Reference | None] = None  # a paper's scores on this task, shown beside a run's
+
+    @property
+    def train_lengths(self) -> tuple[int, int] | None:
+        """The shortest and longest input trained on, for a task tested at other lengths too (Splits.by_length)."""
+        return None
 
     @property
     def params(self) -> dict[str, Any]:

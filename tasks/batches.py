@@ -14,7 +14,8 @@ class Batches(keras.utils.PyDataset):
     model sees the same batches whatever trained before it and whichever backend runs it.
     lengths: tokens per example (right-padded token inputs). Batches then hold examples of
     similar length and are cut to the longest of them, rounded up to a multiple of
-    `bucket_width`, so a compiled backend sees few distinct shapes.
+    `bucket_width`, so a compiled backend sees few distinct shapes; per-step targets (y as wide
+    as x) are cut with them.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None,
@@ -40,10 +41,13 @@ class Batches(keras.utils.PyDataset):
 
     def __getitem__(self, i: int):
         index = self._plan[i]
-        x = self.x[index]
+        x, y = self.x[index], self.y[index]
         if self.lengths is not None:
-            x = x[:, : int(self._padded_length(self.lengths[index].max()))]  # (batch, longest in batch)
-        return x, self.y[index]
+            width = int(self._padded_length(self.lengths[index].max()))
+            x = x[:, :width]  # (batch, longest in batch)
+            if y.ndim > 1 and y.shape[1] == self.x.shape[1]:
+                y = y[:, :width]
+        return x, y
 
     def on_epoch_end(self) -> None:
         if self._rng is not None:

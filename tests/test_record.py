@@ -11,6 +11,7 @@ from zoo.bench.cli import main
 from zoo.bench.criterion import Criterion
 from zoo.bench.matrix import Cell
 from zoo.bench.record import OLD_BACKEND, Record, RecordError
+from zoo.bench.reference import Reference
 from zoo.bench.train import base_record
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,6 +84,25 @@ def test_new_records_of_every_status_round_trip(tmp_path):
                                      "environment", "status", "error", "wall_seconds", "traceback"}
     assert interrupted.interrupted and "traceback" not in interrupted.to_json()
     assert not failed.done and not interrupted.done and diverged.done
+
+
+def test_a_record_of_a_task_tested_at_several_lengths_round_trips(tmp_path):
+    by_length = {"20": {"accuracy": 1.0, "loss": 0.01}, "100": {"accuracy": 0.75, "loss": None}}
+    record = scored(metric="accuracy", higher_is_better=True, test={"accuracy": 0.75, "loss": float("nan")},
+                    test_metric=0.75, test_by_length=by_length, train_lengths=[1, 40],
+                    reference=Reference("A paper, Table 2", {"lstm": 0.99}))
+    path = store.save_cell(tmp_path, record)
+    on_disk = json.loads(path.read_text())
+    assert on_disk["test_by_length"] == by_length and on_disk["train_lengths"] == [1, 40]
+    assert on_disk["reference"] == {"source": "A paper, Table 2", "scores": {"lstm": 0.99}}
+    assert store.load_record(path) == Record.from_json(on_disk) and Record.from_json(on_disk).to_json() == on_disk
+    assert not {"test_by_length", "train_lengths", "reference"} & set(scored().to_json())  # fixed-length tasks
+    bad = dict(on_disk, test_by_length={"20": {"accuracy": "high"}})
+    with pytest.raises(RecordError, match="field 'test_by_length.20.accuracy' must be float | None"):
+        Record.from_json(bad)
+    with pytest.raises(RecordError, match="field 'test_by_length' is only for a scored trial, not a failed one"):
+        Record.from_json(dict(base_record(cell(1), "failed", error="x", wall_seconds=0.1).to_json(),
+                              test_by_length=by_length))
 
 
 def committed():

@@ -245,8 +245,10 @@ def test_jobs_2_gives_the_results_and_tables_of_jobs_1(cli_runs):
 
 @pytest.mark.parametrize("args,message", [
     (["run", "--models", "lstmm"], "--models: 'lstmm' matches no model; known models: attention_bilstm, bigru"),
-    (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, copy, imdb, jsb, "),
-    (["run", "--preset", "huge"], "--preset 'huge' is unknown; valid: smoke, quick, zoo, paper, imdb"),
+    (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, associative_recall, "
+     "bucket_sort, copy"),
+    (["run", "--preset", "huge"], "--preset 'huge' is unknown; valid: smoke, quick, zoo, paper, imdb, music, mnist, bai, "
+     "lengen"),
     (["run", "--set", "adding.T"], "--set 'adding.T': expected TASK.PARAM=VALUE"),
     (["run", "--set", "adding.length=5"], "unknown parameter 'length' for task 'adding'; valid: T, n_train"),
     (["run", "--set", "adding.T=abc"], "adding.T='abc' is not a valid int"),
@@ -304,16 +306,17 @@ def test_list_shows_models_tasks_presets(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("preset", ["quick", "zoo", "paper", "imdb"])
+@pytest.mark.parametrize("preset", ["quick", "zoo", "paper", "imdb", "lengen"])
 def test_every_cell_of_a_preset_builds_its_model(preset):
     """A typo in a preset meant for a long or GPU run should fail here, not an hour into it."""
     import tasks
     import zoo
+    from zoo.bench.matrix import expand_models
     from zoo.bench.presets import PRESETS
 
     cells = cells_of("--preset", preset)
     instances = {(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}
-    models = zoo.list_models(PRESETS[preset].models)
+    models = expand_models(PRESETS[preset].models)
     assert len(cells) == len(models) * len(instances) * PRESETS[preset].seeds
     built = set()
     for c in cells:

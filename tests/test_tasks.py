@@ -20,9 +20,12 @@ from tasks.text import Corpus, standardize, vocabulary_words
 
 
 def test_registry_lists_and_rejects():
-    assert tasks.list_tasks() == ["adding", "copy", "imdb", "jsb", "musedata", "nottingham", "piano_midi", "psmnist",
-                                  "smnist"]
-    with pytest.raises(ValueError, match="unknown task 'addition'; known tasks: adding, copy, imdb, jsb, "):
+    assert tasks.list_tasks() == ["adding", "associative_recall", "bucket_sort", "copy", "cycle_navigation",
+                                  "duplicate_string", "even_pairs", "imdb", "jsb", "modular_arithmetic",
+                                  "modular_arithmetic_brackets", "musedata", "nottingham", "parity_check", "piano_midi",
+                                  "psmnist", "reverse_string", "selective_copy", "smnist", "solve_equation",
+                                  "stack_manipulation"]
+    with pytest.raises(ValueError, match="unknown task 'addition'; known tasks: adding, associative_recall, "):
         tasks.create_task("addition")
     with pytest.raises(ValueError, match="unknown parameter 'length' for task 'adding'; valid: T, n_train"):
         tasks.create_task("adding", length=5)

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.bench import sweep  # noqa: E402
+from zoo.bench import lengths, sweep  # noqa: E402
 from zoo.bench.ordering import model_key, natural_key, slug  # noqa: E402
 from zoo.bench.record import Record  # noqa: E402
 from zoo.bench.stats import describe, metric_bounds  # noqa: E402
@@ -191,6 +191,44 @@ def after(epochs: int) -> str:
     return "untrained (0 epochs)" if epochs == 0 else f"after {epochs} epoch{'s' * (epochs != 1)} of training"
 
 
+def length_curves(records: list[Record], out: Path) -> list[Path]:
+    """Per task instance tested at several lengths: the test score against the length per model (mean line,
+    min-max band over seeds), the training lengths shaded, the solved threshold and the baseline dashed."""
+    paths = []
+    for label in sorted({r.label for r in records if r.done and r.test_by_length}, key=natural_key):
+        runs = [r for r in records if r.label == label and r.done and r.test_by_length]
+        metric, criterion = runs[0].metric, runs[0].criterion
+        shortest, longest = runs[0].train_lengths
+        fig, ax = plt.subplots(figsize=(8, 5))
+        ax.axvspan(shortest, longest, color="0.85", label=f"training lengths {shortest}-{longest}")
+        for model in sorted({r.model for r in runs}, key=model_key):
+            curves = [lengths.by_length(r.test_by_length) for r in runs if r.model == model]
+            tested = sorted({n for curve in curves for n, _ in curve})
+            grid = np.array([[dict(curve).get(n, {}).get(metric) for n in tested] for curve in curves], dtype=float)
+            grid[~np.isfinite(grid)] = np.nan  # (seeds, lengths); None -> NaN
+            keep = ~np.isnan(grid).all(axis=0)
+            if not keep.any():
+                ax.plot([], [], color=model_color(model), label=f"{model} (no finite value)")
+                continue
+            xs, grid = np.array(tested)[keep], grid[:, keep]
+            ax.plot(xs, np.nanmean(grid, 0), marker="o", ms=4, color=model_color(model), label=model, lw=1.8)
+            ax.fill_between(xs, np.nanmin(grid, 0), np.nanmax(grid, 0), color=model_color(model), alpha=0.15)
+        ax.axhline(criterion.threshold, color="black", ls=":", lw=1, label=f"solved ({criterion.describe()})")
+        ax.axhline(runs[0].baseline, color="black", ls="--", lw=1, label="baseline")
+        low, high = metric_bounds(metric, criterion.higher_is_better)
+        if low is not None and high is not None:  # accuracies: the whole range, so tasks compare at a glance
+            ax.set_ylim(low - 0.03 * (high - low), high + 0.03 * (high - low))
+        ax.set_xscale("log")
+        tested = sorted({int(n) for r in runs for n in r.test_by_length})
+        ax.set_xticks(tested, [str(n) for n in tested])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.set(xlabel="test length", ylabel=f"test {metric}",
+               title=f"{label}: {metric} against length (band: min-max over seeds)")
+        ax.legend(fontsize=8, ncol=2)
+        paths.append(_save(fig, out / f"lengths-{slug(label)}.png"))
+    return paths
+
+
 def gradient_flow(result: dict, out: Path) -> Path:
     """||d loss / d x_t|| against t, before and after training, log scale."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrained")
@@ -207,4 +245,5 @@ def gradient_flow(result: dict, out: Path) -> Path:
 
 
 def run_figures(records: list[Record], out: Path) -> list[Path]:
-    return learning_curves(records, out) + final_metrics(records, out) + memory_sweeps(records, out)
+    return (learning_curves(records, out) + final_metrics(records, out) + memory_sweeps(records, out)
+            + length_curves(records, out))

@@ -2,7 +2,8 @@
 3 seeds, sized so that it and the seeds `compare --add-seeds` adds finish within an hour on a 2-core CPU), paper
 (the literature's sizes, GPU), imdb (the best IMDB recipe measured on the 2-core CPU: README, "IMDB on the full
 set"), music and mnist (the literature's real-data tasks at parameter-matched CPU sizes), bai (Bai et al. 2018's
-comparison at their parameter budgets, time-boxed for one GPU)."""
+comparison at their parameter budgets, time-boxed for one GPU), lengen (length generalisation: every causal model on
+the tasks trained at short lengths, tested to 500)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,28 @@ QUICK = Preset(
     recipe={"adding": dict(epochs=12, learning_rate=3e-3, patience=12),
             "copy": dict(epochs=12, learning_rate=3e-3, patience=12),
             "imdb": dict(epochs=3, patience=1)},
+)
+
+
+# Length generalisation (tasks/lengths.py): Delétang et al.'s tasks and the two recall tasks at their own defaults
+# (trained on lengths 1-40, MQAR 16-64; tested to 500, MQAR 512)
+LENGTH_TASKS = ("even_pairs", "parity_check", "cycle_navigation", "modular_arithmetic", "stack_manipulation",
+                "reverse_string", "modular_arithmetic_brackets", "solve_equation", "duplicate_string", "bucket_sort",
+                "selective_copy", "associative_recall")
+# the models that read a sequence in order (a bidirectional layer or attention pooling reads ahead): those that
+# can run beyond their training lengths as a stream (zoo.streaming)
+CAUSAL = "rnn,deep_rnn,lstm,deep_lstm,peephole_lstm,cifg_lstm,gru,deep_gru,indrnn,mingru,minlstm,lru"
+LENGEN = Preset(
+    "every causal model on the length-generalisation tasks (Delétang et al.'s regular and context-free tasks, "
+    "duplicate string, bucket sort, selective copy, MQAR), 3 seeds, trained on lengths up to 40 (MQAR 64) and scored "
+    "at each test length to 500; about an hour on 2 CPU cores (jax, --jobs 2, with JAX's compilation cache)",
+    task_params={name: dict(n_train=10_000, n_val=500, n_test=128, buckets=2) for name in LENGTH_TASKS},
+    seeds=3,
+    models=CAUSAL,
+    # 32 units train twice as fast as 64 here and solve parity; batch 32 gives 2,500 updates: LSTM and GRU
+    # found parity and even pairs only after 1,900-2,500 of them (measured), so fewer epochs would miss it
+    hparams=dict(units=32, embedding_dim=16),
+    recipe={"*": dict(epochs=8, batch_size=32, learning_rate=3e-3, patience=8)},
 )
 
 
@@ -141,4 +164,5 @@ PRESETS: dict[str, Preset] = {
                 "adding": dict(epochs=5, batch_size=128), "copy": dict(epochs=5, batch_size=128),
                 "jsb": dict(epochs=20), "nottingham": dict(epochs=5)},
     ),
+    "lengen": LENGEN,
 }

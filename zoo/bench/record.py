@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoo.bench.criterion import Criterion
+from zoo.bench.reference import Reference
 from zoo.bench.values import UsageError
 
 STATUSES = ("completed", "diverged", "failed", "interrupted")
@@ -96,6 +97,11 @@ class Record:
     metric: str | None = _scored()  # the task's test metric, e.g. "mse"
     higher_is_better: bool | None = _scored()
     test: dict[str, float | None] | None = _scored()  # every test metric (None: NaN/Inf)
+    # tasks tested at several lengths (zoo.bench.lengths): each length's test metrics, the lengths trained on
+    # ([shortest, longest]); `test` is then the mean over the lengths beyond training
+    test_by_length: dict[str, dict[str, float | None]] | None = _scored(nullable=True, optional=True)
+    train_lengths: list[int] | None = _scored(nullable=True, optional=True)
+    reference: Reference | None = _scored(nullable=True, optional=True)  # published scores of the task (Task.reference)
     test_metric: float | None = _scored(nullable=True)  # test[metric]
     best_val_metric: float | None = _scored(nullable=True)
     baseline: float | None = _scored()  # the best trivial predictor's score

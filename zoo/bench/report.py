@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import store, sweep
+from zoo.bench import lengths, store, sweep
 from zoo.bench.ordering import model_key, natural_key
 from zoo.bench.record import STATUSES, Record
 
@@ -92,8 +92,10 @@ def render_markdown(records: list[Record], run_info: dict, figures: list[str] = 
         group = [r for r in rows if r["label"] == label]
         head = group[0]
         better = "higher" if head["higher_is_better"] else "lower"
+        trained = next((r.train_lengths for r in records if r.label == label and r.train_lengths), None)
+        beyond = f" beyond the training lengths {trained[0]}-{trained[1]}" if trained else ""
         lines += [f"## {label}", "",
-                  f"Test {head['metric']} ({better} is better) over seeds; baseline {_num(head['baseline'])} "
+                  f"Test {head['metric']}{beyond} ({better} is better) over seeds; baseline {_num(head['baseline'])} "
                   f"(best trivial predictor); solved: {head['solved_rule']}.", "",
                   f"| model | params | test {head['metric']} (mean ± std) | seeds | baseline | solved | epochs "
                   f"| s/epoch | train seq/s | notes |",
@@ -105,6 +107,7 @@ def render_markdown(records: list[Record], run_info: dict, figures: list[str] = 
                          f"| {count(r['sequences_per_second'])} | {_status_note(r['status'])} |")
         lines.append("")
     lines += sweep.render_markdown(records)
+    lines += lengths.render_markdown(records)
     if figures:
         lines += ["## Figures", ""] + [f"- [{name}]({name})" for name in figures] + [""]
     return "\n".join(lines)
@@ -125,11 +128,17 @@ def write_tables(out: Path) -> list[Path]:
     records = store.load_cells(out)
     run_info = store.read_run_info(out)
     figures = sorted(p.name for p in out.glob("*.png"))
+    tables = {"cells": [flat_row(r) for r in records], "summary": summarize(records)}
+    by_length = lengths.length_table(records)
+    if by_length:  # tasks tested at several lengths only
+        tables["length_generalisation"] = [
+            {**row, "criterion": row["criterion"].describe(),
+             "reference": None if row["reference"] is None else dataclasses.asdict(row["reference"])}
+            for row in by_length]
     outputs = {
         out / "results.md": render_markdown(records, run_info, figures),
         out / "results.csv": render_csv(records),
-        out / "results.json": json.dumps(store.clean_json({"cells": [flat_row(r) for r in records],
-                                                           "summary": summarize(records)}), indent=1) + "\n",
+        out / "results.json": json.dumps(store.clean_json(tables), indent=1) + "\n",
     }
     for path, text in outputs.items():
         store.write_atomic(path, text)

@@ -11,6 +11,7 @@ import keras
 import tasks
 import zoo
 from tasks.base import Recipe, Splits, Task
+from zoo.bench import lengths
 from zoo.bench.matrix import Cell, reads_future
 from zoo.bench.metadata import cudnn_status, environment
 from zoo.bench.record import Config, Environment, Record
@@ -111,9 +112,10 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
     splits = splits.fresh()
     model = compile_for(task, cell.model, cell.hparams, recipe)
     clock, nan_guard = EpochClock(), StopOnNonFinite()
-    monitor = f"val_{task.metric}"
+    monitor = f"val_{task.monitor or task.metric}"
     callbacks = [clock, nan_guard, StopWhen(stop_requested), keras.callbacks.EarlyStopping(
-        monitor, mode="max" if task.higher_is_better else "min", patience=recipe.patience, restore_best_weights=True)]
+        monitor, mode="max" if task.higher_is_better and not task.monitor else "min", patience=recipe.patience,
+        restore_best_weights=True)]
     if tensorboard is not None:
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard / cell.cell_id)))
 
@@ -123,12 +125,14 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
                         callbacks=callbacks, shuffle=False).history
     if stop_requested():
         raise KeyboardInterrupt
-    test = model.evaluate(splits.test, verbose=0, return_dict=True, callbacks=[StopWhen(stop_requested)])
-    if stop_requested():
-        raise KeyboardInterrupt
+    by_length = {}
+    for length, batches in sorted(splits.by_length.items()):
+        by_length[str(length)] = evaluate(model, batches, stop_requested)
+    test = lengths.beyond_training(by_length, task.train_lengths) if by_length else (
+        evaluate(model, splits.test, stop_requested))
     wall = time.perf_counter() - start
 
-    best_val = _best(history.get(monitor, []), task.higher_is_better)
+    best_val = _best(history.get(f"val_{task.metric}", []), task.higher_is_better)
     finite = all(math.isfinite(float(v)) for v in test.values())
     status = "diverged" if nan_guard.diverged_at is not None or not finite else "completed"
     epochs = len(clock.epoch_seconds)
@@ -139,6 +143,9 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
         error=f"non-finite loss in epoch {nan_guard.diverged_at + 1}" if nan_guard.diverged_at is not None else None,
         wall_seconds=wall,
         test={k: float(v) for k, v in test.items()},
+        test_by_length=by_length or None,
+        train_lengths=list(task.train_lengths) if by_length else None,
+        reference=task.reference,
         metric=task.metric,
         higher_is_better=task.higher_is_better,
         test_metric=float(test[task.metric]),
@@ -166,6 +173,14 @@ def built_units(model: str, spec, hparams: dict) -> int | None:
     if not isinstance(cfg, zoo.RecurrentConfig):
         return None
     return zoo.budget.budget_units(model, spec, hparams) if cfg.params is not None else cfg.units
+
+
+def evaluate(model: keras.Model, batches, stop_requested: Callable[[], bool]) -> dict[str, float]:
+    """The test metrics on `batches`; KeyboardInterrupt if a stop was requested meanwhile."""
+    scores = model.evaluate(batches, verbose=0, return_dict=True, callbacks=[StopWhen(stop_requested)])
+    if stop_requested():
+        raise KeyboardInterrupt
+    return {k: float(v) for k, v in scores.items()}
 
 
 def base_record(cell: Cell, status: str, *, error: str | None, wall_seconds: float, **outcome) -> Record:
