@@ -42,7 +42,8 @@ def memoryless_model(p: np.ndarray) -> keras.Model:
 
 
 def test_the_shared_piano_rolls_are_the_published_splits(music_dir):
-    assert sorted(FILES) == ["jsb", "musedata", "nottingham", "piano_midi"] == tasks.list_tasks("[jmnp]*[!t]")
+    assert sorted(FILES) == ["jsb", "musedata", "nottingham", "piano_midi"]
+    assert set(FILES) <= set(tasks.list_tasks())
     for name, (pieces, frames) in SIZES.items():
         raw = load_pieces(name, music_dir)
         assert tuple(len(raw[s]) for s in ("train", "val", "test")) == pieces
