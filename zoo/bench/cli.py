@@ -177,7 +177,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-def matrix_from_args(args):
+def matrix_from_args(args, say=None):
     """The cells a `run` command asks for; UsageError on any bad value.
 
     Whatever the user sets beats the preset: `--set` task parameters, `model.HPARAM` over the
@@ -219,7 +219,7 @@ def matrix_from_args(args):
             raise UsageError(f"model hyperparameters for {name}: {err}") from None
     spec = MatrixSpec(models, task_params, seeds, merge_hparams(preset.hparams, set_hparams), task_hparams, recipe,
                       backend=f"{backend} {backends.version(backend)}", explicit=explicit_models(args.models))
-    return build_cells(spec)
+    return build_cells(spec, say) if say else build_cells(spec)
 
 
 def _seeds(text: str | None, default: int) -> list[int]:
@@ -251,7 +251,10 @@ def out_dir(args) -> Path:
 def cmd_run(args, argv: list[str]) -> int:
     import json
 
-    cells = matrix_from_args(args)  # first: it picks the backend before Keras is imported
+    from zoo.bench.matrix import say_and_keep
+
+    skipped: list[str] = []  # models the matrix leaves out, and why: results.md says so
+    cells = matrix_from_args(args, say_and_keep(skipped))  # first: it picks the backend before Keras is imported
     import tasks
     from zoo.bench import backends, runner, store
     from zoo.bench.reporters import Progress, TablesReporter
@@ -267,7 +270,7 @@ def cmd_run(args, argv: list[str]) -> int:
             tasks.create_task(key[0], **json.loads(key[1])).check_data()
         except tasks.DataUnavailableError as err:
             raise UsageError(str(err)) from None
-    info = store.run_info_for(out, cells, "rnn-zoo " + shlex.join(argv), args.preset, args.extend)
+    info = store.run_info_for(out, cells, "rnn-zoo " + shlex.join(argv), args.preset, args.extend, skipped)
     if args.executor == "ray":
         executor.connect()  # a cluster that cannot be reached exits 2 before anything is created
     backends.make_deterministic()  # same seed, same backend, same machine: same result

@@ -83,8 +83,40 @@ def reads_future(task: tasks.Task, cfg: Any) -> str | None:
     return None
 
 
+def twin_of(task: tasks.Task, model: str, others: list[str], checked: dict[str, Any], hparams: dict) -> str | None:
+    """Why `model` need not train on `task` beside one of `others`, which builds the same network there, or None.
+
+    Pooling shapes only a sequence-level head; a per-step head (copy, next-step prediction) never
+    pools, so e.g. attention_bilstm there is bilstm, to every weight.
+    """
+    cfg = checked[model]
+    if not (task.spec.output.per_step and isinstance(cfg, zoo.RecurrentConfig) and cfg.pooling != "last"):
+        return None
+    plain = dataclasses.replace(cfg, pooling="last")
+    for twin in (m for m in others if checked[m] == plain):
+        if _layers(model, task, hparams) == _layers(twin, task, hparams):
+            return (f"the same network as {twin} here (a per-step head never pools, so pooling={cfg.pooling!r} "
+                    f"does not apply): see {twin}'s row")
+    return None
+
+
+def _layers(model: str, task: tasks.Task, hparams: dict) -> str:
+    """The built model's layers and their settings, whatever the model is called."""
+    config = zoo.create_model(model, task.spec, **hparams).get_config()
+    config.pop("name")
+    return json.dumps(config, sort_keys=True, default=str)
+
+
 def _say(line: str) -> None:
     print(f"rnn-zoo: {line}", file=sys.stderr, flush=True)
+
+
+def say_and_keep(lines: list[str]) -> Callable[[str], None]:
+    """A `say` for build_cells that also appends each line to `lines`."""
+    def say(line: str) -> None:
+        lines.append(line)
+        _say(line)
+    return say
 
 
 def expand_models(patterns: str | list[str]) -> list[str]:
@@ -121,20 +153,26 @@ def build_cells(spec: MatrixSpec, say: Callable[[str], None] = _say) -> list[Cel
             hparams = merge_hparams(spec.hparams, spec.task_hparams.get(task_name, {}))
             if not task.spec.input.is_tokens:  # `--set model.embedding_dim` is for the run's token tasks
                 hparams = {k: v for k, v in hparams.items() if k not in zoo.builder.TOKEN_ONLY}
-            models, skipped, reason = [], [], None
+            models, checked, skipped = [], {}, {}  # skipped: reason -> models
             for model in spec.models:  # an option a model lacks (e.g. chrono without gates) fails here, not mid-run
                 try:
-                    why = reads_future(task, zoo.check_model(model, task.spec, **hparams))
+                    checked[model] = zoo.check_model(model, task.spec, **hparams)
                 except ValueError as err:
                     raise UsageError(f"{label}: {err}") from None
+                why = reads_future(task, checked[model])
                 if why and model in spec.explicit:
                     raise UsageError(f"{label}: model {model!r} is {why}; choose a unidirectional model")
-                (skipped if why else models).append(model)
-                reason = why or reason
-            if skipped:
-                say(f"{label}: skipping {', '.join(skipped)}: {reason}")
+                (skipped.setdefault(why, []) if why else models).append(model)
+            for model in list(models):
+                why = twin_of(task, model, models, checked, hparams)
+                if why:
+                    models.remove(model)
+                    skipped.setdefault(why, []).append(model)
+            for reason, names in skipped.items():
+                say(f"{label}: skipping {', '.join(names)}: {reason}")
             if not models:
-                raise UsageError(f"{label}: none of the models can run on it ({', '.join(skipped)}: {reason})")
+                reasons = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in skipped.items())
+                raise UsageError(f"{label}: none of the models can run on it ({reasons})")
             for seed in spec.seeds:
                 for model in models:
                     cells.append(Cell(model, task_name, task.params, seed, hparams, recipe, label, spec.backend))

@@ -79,6 +79,8 @@ def render_markdown(records: list[Record], run_info: dict, figures: list[str] = 
         lines += [f"Command: `{run_info['command']}`", ""]
     for extension in run_info.get("extended_by", []):
         lines += [f"Extended by: `{extension['command']}` ({extension['cells']} cells)", ""]
+    for run in [run_info, *run_info.get("extended_by", [])]:
+        lines += [f"Not run: {line}." for line in run.get("skipped", [])] + ([""] if run.get("skipped") else [])
     machines = {dataclasses.replace(r.environment, git_commit=None) for r in records}  # one line per machine
     for e in sorted(machines, key=lambda e: json.dumps(e.to_json(), sort_keys=True)):
         if e.backend_version:

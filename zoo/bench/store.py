@@ -202,15 +202,19 @@ def matrix_fingerprint(cells: list[Cell]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
-def run_info_for(out: Path, cells: list[Cell], command: str, preset: str, extend: bool) -> dict | None:
+def run_info_for(out: Path, cells: list[Cell], command: str, preset: str, extend: bool,
+                 skipped: list[str] = ()) -> dict | None:
     """The run.json a `run` of `cells` into `out` writes (None: the folder's own run, resumed, unchanged).
 
     A folder holds the cells of the command that made it; another command's cells mix in only with
     `extend`, and then run.json lists that command too (under "extended_by"). A command whose cells are
     all in the folder already (the same run, or a part of it) resumes. UsageError otherwise.
+    `skipped`: the lines saying which models the command's matrix leaves out, and why.
     """
     info, records = read_run_info(out), load_cells(out)
     entry = {"command": command, "preset": preset, "cells": len(cells), "matrix": matrix_fingerprint(cells)}
+    if skipped:
+        entry["skipped"] = list(skipped)
     if not info and not records:
         return entry
     runs = [info, *info.get("extended_by", [])]
