@@ -225,7 +225,7 @@ def _score(row: dict, digits: int = 4) -> str:
         return "—"
     text = _num(row["mean"], digits)
     if row.get("ci_low") is not None:
-        text += f" [{_num(row['ci_low'], 2)}, {_num(row['ci_high'], 2)}]"
+        text += f" [{_num(row['ci_low'], 3)}, {_num(row['ci_high'], 3)}]"  # 3 digits: enough to tell bounds apart
     return text
 
 
