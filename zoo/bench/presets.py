@@ -14,9 +14,9 @@ task 3 epochs whatever the preset's per-task recipe says, `copy.recipe.epochs=5`
 `recipe.epochs` for copy, and `model.units=16` beats the preset's per-task sizes. Presets: `smoke`
 (tiny, CI), `quick` (2-core CPU, about 40 minutes with `--jobs 2`), `zoo` (the README's matrix:
 quick's adding and copy, IMDB on 12,000 bucketed reviews; 47 minutes with `--jobs 2`, 51 with the
-seeds `compare --add-seeds` adds; see "Results"), `paper` (adding T=600 and copy T=1000 as in Bai
+seeds `compare --add-seeds` adds; see results/zoo), `paper` (adding T=600 and copy T=1000 as in Bai
 et al. 2018, the Keras bidirectional-LSTM IMDB recipe; for a GPU), `imdb` (the best IMDB recipe
-measured on this CPU, all 25,000 reviews; see "IMDB on the full set").
+measured on this CPU, all 25,000 reviews; see results/imdb-ablation).
 """
 from __future__ import annotations
 
