@@ -62,6 +62,16 @@ def test_a_new_run_folder_is_indexed_with_no_code_change(tmp_path):
     assert index.write(results) == paths and (results / "README.md").read_text() == text  # a rebuild: the same
 
 
+def test_report_index_is_the_command(tmp_path, capsys):
+    from zoo.bench.cli import main
+
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "gradients", results / "gradients")
+    assert main(["report", "--index", str(results)]) == 0
+    assert capsys.readouterr().out.split() == [str(results / "README.md"), str(results / "index.csv")]
+    assert "| [gradients](gradients/README.md) | adding(T=200) | gru | g1/gT trained |" in (results / "README.md").read_text()
+
+
 def test_results_without_a_readme_or_a_header_are_refused(tmp_path):
     results = tmp_path / "results"
     shutil.copytree(RESULTS / "copy-T1000-chrono" / "cells", results / "new" / "cells")
