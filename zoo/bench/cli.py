@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
     rep.add_argument("run_dir", help="a folder written by `rnn-zoo run` (holding cells/*.json)")
+    rep.add_argument("--index", action="store_true", help="run_dir is a folder of runs (results): rebuild its "
+                     "README.md index, index.csv and the project README's leaderboard (zoo/bench/index.py)")
 
     cmp_ = sub.add_parser("compare", help="compare two models over seeds on every task of a run (prints; "
                                              "writes files only with --write or -o)")
@@ -329,6 +331,12 @@ def cmd_report(args) -> int:
     from zoo.bench.values import UsageError
 
     out = Path(args.run_dir)
+    if args.index:
+        from zoo.bench import index
+
+        for path in index.write(out):
+            print(path)
+        return 0
     if not store.load_cells(out):
         raise UsageError(f"{out} holds no cell files (expected {out}/cells/*.json)")
     for path in report.write_all(out):

@@ -1,9 +1,23 @@
-"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about 40 minutes), zoo (the README's matrix: every model,
+r"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about 40 minutes), zoo (the README's matrix: every model,
 3 seeds, sized so that it and the seeds `compare --add-seeds` adds finish within an hour on a 2-core CPU), paper
 (the literature's sizes, GPU), imdb (the best IMDB recipe measured on the 2-core CPU: README, "IMDB on the full
 set"), music and mnist (the literature's real-data tasks at parameter-matched CPU sizes), bai (Bai et al. 2018's
 comparison at their parameter budgets, time-boxed for one GPU), lengen (length generalisation: every causal model on
-the tasks trained at short lengths, tested to 500)."""
+the tasks trained at short lengths, tested to 500).
+
+`--set` takes `TASK.PARAM=V[,V...]`, `model.HPARAM=V` (e.g. `model.units=128`) and
+`recipe.FIELD=V` or `TASK.recipe.FIELD=V` (`epochs`, `learning_rate`, `batch_size`, `clipnorm`,
+`patience`, `optimizer`). Values are read by the type of what they set, the same way everywhere:
+`true/false`, `yes/no` or `1/0` for a switch, `none` or `null` for "not set" (e.g.
+`recipe.clipnorm=none`: no clipping). What you set beats the preset: `recipe.epochs=3` gives every
+task 3 epochs whatever the preset's per-task recipe says, `copy.recipe.epochs=5` beats
+`recipe.epochs` for copy, and `model.units=16` beats the preset's per-task sizes. Presets: `smoke`
+(tiny, CI), `quick` (2-core CPU, about 40 minutes with `--jobs 2`), `zoo` (the README's matrix:
+quick's adding and copy, IMDB on 12,000 bucketed reviews; 47 minutes with `--jobs 2`, 51 with the
+seeds `compare --add-seeds` adds; see results/zoo), `paper` (adding T=600 and copy T=1000 as in Bai
+et al. 2018, the Keras bidirectional-LSTM IMDB recipe; for a GPU), `imdb` (the best IMDB recipe
+measured on this CPU, all 25,000 reviews; see results/imdb-ablation).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace

@@ -1,7 +1,83 @@
-"""Run a matrix of cells: skip finished ones, write each result as it comes, survive failures and signals.
+r"""Run a matrix of cells: skip finished ones, write each result as it comes, survive failures and signals.
 
 Cells train in an executor (this process, local worker processes, a Ray cluster). This process alone
 claims cells, writes their files and tells the reporters, so runs sharing a folder never collide.
+
+`python -m zoo` is the same command; `rnn-zoo --version` prints the version, and `rnn-zoo` alone
+prints the help and exits 2. Without `--out` a run writes to `runs/PRESET`, which git ignores, so
+no run rewrites the committed `results/` unless `--out` names it. The run prints where its results
+go when it starts and the paths of its tables when it ends.
+
+A *trial* is one entry of the matrix (model, task, task parameters, seed, hyperparameters,
+recipe); on disk it keeps its older name, a cell (`OUT/cells/<cell_id>.json`), which has nothing
+to do with an RNN cell (`zoo/cells.py`). Each trial is seeded with
+`keras.utils.set_random_seed`, trains with early stopping on the validation metric (best weights
+restored) and its record is written atomically to `OUT/cells/<id>.json` before the next trial
+starts: test and best-validation metrics, per-epoch history, baseline, solved criterion and flag,
+parameters, epochs, wall time, seconds per epoch, training sequences/s, status, and metadata
+(versions, device, cuDNN eligibility, git commit, a hash of the trial's config). The record's one
+definition is `zoo.bench.record.Record`; a cell file that does not match it stops `rnn-zoo report`
+with one line naming the file and the field (exit 2). On the CPU, op determinism is on: the same
+seed on the same machine gives the same numbers.
+
+- Re-running into the same `--out` (or `--resume`) skips finished cells and refuses cells of a
+  different config; a `kill -9` loses only the running cell.
+- A NaN/Inf loss marks the cell `diverged`; an exception marks it `failed` with its traceback;
+  the matrix goes on either way, and failed cells make the exit code 1.
+- Ctrl-C marks the running cell `interrupted`, keeps the rest and exits 130.
+- Bad input (unknown model or task, malformed `--set`, a recipe value out of range such as an
+  optimizer Keras does not know or `learning_rate` <= 0, missing IMDB data, an `--out` that is a
+  file or cannot be written) prints one line naming the value and the valid choices, and exits 2
+  before anything is created.
+- `results.md`, `results.csv` and `results.json` derive from the cell files alone, so
+  `rnn-zoo report` rebuilds them byte for byte. `-v` prints Keras epoch logs and TensorFlow's
+  start-up logs (hidden otherwise); `--tensorboard` writes a log dir per cell.
+- Tables and progress lines are reporters the runner is handed (`zoo.bench.reporters`: `on_start`,
+  `on_cell_start`, `on_cell_end`, `on_cell_skipped`, `on_finish`), so another reporter (a tracker,
+  a dashboard) needs no change to the runner.
+
+### Many cells at once, on one machine or several
+
+```bash
+rnn-zoo run --preset quick --jobs 2            # 2 local worker processes, each with half the CPU threads
+pip install -e '.[ray]'
+rnn-zoo run --preset quick --executor ray      # each cell a Ray task on a local Ray instance, 1 CPU each
+```
+
+`--jobs N` trains N cells at once in worker processes (each gets cores/N threads); they return
+records, and the command's own process alone writes cell files and tables, so `--jobs 2` gives the
+numbers and tables of `--jobs 1`. Progress then prints one line per cell as it ends, with an ETA
+that counts the cells in flight. A worker process that dies (killed, out of memory) is replaced and
+its cell trained again, at most twice, then recorded `failed` with the reason.
+
+On several machines, Ray runs the cells where it has room: install the same rnn-zoo with the same
+Keras backend and version on every machine (a node on another backend version fails its cells rather
+than mixing results), give every node the same `RNN_ZOO_DATA` path for IMDB, and start a cluster.
+Ray ≥ 2.59 authenticates with a token, which every node and the command need:
+
+```bash
+# head machine, e.g. 10.0.0.1
+export RAY_AUTH_MODE=token && ray get-auth-token --generate   # prints the token (kept in ~/.ray/auth_token)
+ray start --head --port=6379
+# every other machine
+export RAY_AUTH_MODE=token RAY_AUTH_TOKEN=<the token> && ray start --address=10.0.0.1:6379
+# any machine of the cluster (with RAY_AUTH_MODE and the token too): the driver, which writes --out
+rnn-zoo run --preset paper --executor ray --address 10.0.0.1:6379 --gpus-per-cell 1 --out runs/paper
+ray stop                                       # on each machine, when done
+```
+
+Each cell is a task needing `--cpus-per-cell` CPUs (its threads; default 1) and `--gpus-per-cell`
+GPUs (default 0); it prepares its data on the node that trains it. Ray retries a cell whose worker
+process dies (twice, then `failed`); if the driver dies, running the same command again resumes.
+
+Runs sharing one `--out` (two commands, or machines on a shared filesystem) split the cells instead
+of training them twice: a run claims each cell in `OUT/claims/` before training it (host, pid,
+start, and a heartbeat every 30 s), leaves cells claimed by a live run to it (one line each, and
+how many at the end), and takes over a claim whose process is gone from this host or whose
+heartbeat stopped 10 minutes ago. A cell file that cannot be read (truncated, not a cell record)
+is moved aside to `NAME.json.corrupt`, named in one line, and its cell trained again. SIGTERM (a
+scheduler's preemption) is handled as Ctrl-C is: the running cells are marked `interrupted`, the
+tables written, and the exit code is 143.
 """
 from __future__ import annotations
 

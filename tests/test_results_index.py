@@ -1,0 +1,111 @@
+"""The README is a product page and results/ a generated index: both current, both free of lab-notebook
+provenance (issue numbers, accounts of past work, a machine's absolute paths)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from zoo.bench import index
+from zoo.bench.values import UsageError
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "results"
+
+# Provenance is a commit and a command a reader can run, never a ticket or a story of how the work went.
+ISSUE = re.compile(r"\bissues? #?\d+|(?<![\w&/#])#\d+\b", re.I)
+PAST_WORK = re.compile(r"\b(sessions?|helpers?|worktrees?|we ran|I ran|lent|last time)\b", re.I)
+# A path of the machine a run happened on: it means nothing on a reader's.
+ABSOLUTE = re.compile(r"(?<![\w.~-])/(?:work|home|root|tmp|Users|mnt|scratch|opt|var|srv)/|\b[A-Za-z]:\\")
+TEXT = {".md", ".json", ".csv", ".txt"}
+
+
+def committed_text() -> list[Path]:
+    return [REPO / "README.md"] + sorted(p for p in RESULTS.rglob("*") if p.is_file() and p.suffix in TEXT)
+
+
+def test_the_index_and_the_leaderboard_are_current():
+    """`rnn-zoo report --index results` would rewrite nothing: results/README.md, index.csv, README.md."""
+    outputs = index.render(RESULTS)
+    assert set(outputs) == {RESULTS / "README.md", RESULTS / "index.csv", (REPO / "README.md").resolve()}
+    for path, text in outputs.items():
+        assert path.read_text(encoding="utf-8") == text, f"{path} is stale: run `rnn-zoo report --index results`"
+
+
+def test_every_run_folder_says_what_it_answers_and_how_it_was_made():
+    runs = index.find_runs(RESULTS)
+    assert {"zoo", "quick", "adding-sweep", "imdb-recipe", "scan-bench", "gradients"} <= {r.path for r in runs}
+    for run in runs:
+        assert run.question and run.commands and re.match(r"[0-9a-f]{7}", run.commit), run.path
+        assert run.group in index.GROUPS, run.path
+    kinds = {r.path: r.kind for r in runs}
+    assert kinds["zoo"] == "cells" and kinds["gradients"] == "gradients" and kinds["scan-bench"] == "speed"
+    superseded = {r.path: r.superseded_by for r in runs if r.superseded_by}
+    assert superseded == {"quick": "zoo", "copy-sweep": "copy-sweep-128"}
+
+
+def test_a_new_run_folder_is_indexed_with_no_code_change(tmp_path):
+    """A folder with cells and a README header is all a run needs (as results/lengen will be)."""
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "copy-T1000-chrono", results / "lengen")
+    readme = results / "lengen" / "README.md"
+    readme.write_text(readme.read_text().replace("- Group: memory horizons", "- Group: length generalisation"))
+    (results / "README.md").write_text(f"# Results\n\n{index.INDEX_START}\n{index.INDEX_END}\n")
+    paths = index.write(results)
+    assert results / "index.csv" in paths
+    text = (results / "README.md").read_text()
+    assert "### length generalisation" in text and "[lengen](lengen/README.md)" in text
+    assert "lengen,length generalisation,cells,copy,copy(T=1000),lstm,cross_entropy," in (results / "index.csv").read_text()
+    assert index.write(results) == paths and (results / "README.md").read_text() == text  # a rebuild: the same
+
+
+def test_report_index_is_the_command(tmp_path, capsys):
+    from zoo.bench.cli import main
+
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "gradients", results / "gradients")
+    assert main(["report", "--index", str(results)]) == 0
+    assert capsys.readouterr().out.split() == [str(results / "README.md"), str(results / "index.csv")]
+    assert "| [gradients](gradients/README.md) | adding(T=200) | gru | g1/gT trained |" in (results / "README.md").read_text()
+
+
+def test_results_without_a_readme_or_a_header_are_refused(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "copy-T1000-chrono" / "cells", results / "new" / "cells")
+    with pytest.raises(UsageError, match="holds results but no README.md"):
+        index.find_runs(results)
+    (results / "new" / "README.md").write_text("# results/new: something\n\n- Question: what?\n")
+    with pytest.raises(UsageError, match="lacks 'Group', 'Command', 'Commit'"):
+        index.find_runs(results)
+
+
+def test_the_readme_is_a_product_page():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    for heading in ("## Set-up", "## Three uses", "## Leaderboard", "## Bring your own model", "## Contributing"):
+        assert f"\n{heading}\n" in readme, heading
+    assert "[results/README.md](results/README.md)" in readme  # the findings' front page
+
+
+def test_no_issue_numbers_accounts_of_past_work_or_absolute_paths():
+    found = []
+    for path in committed_text():
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for name, pattern in (("issue", ISSUE), ("past work", PAST_WORK), ("absolute path", ABSOLUTE)):
+                if m := pattern.search(line):
+                    found.append(f"{path.relative_to(REPO)}:{n}: {name} {m.group(0)!r}")
+    assert not found, "\n".join(found[:20])
+
+
+def test_recorded_commands_write_to_a_relative_out():
+    """run.json and the READMEs' Command lines: a reader runs them from the checkout."""
+    commands = []
+    for path in RESULTS.rglob("run.json"):
+        info = json.loads(path.read_text())
+        commands += [info["command"]] + [e["command"] for e in info.get("extended_by", [])]
+    commands += [c for run in index.find_runs(RESULTS) for c in run.commands]
+    outs = [m.group(1) for c in commands for m in re.finditer(r"--out[ =](\S+)", c)]
+    assert outs and all(not o.startswith(("/", "~")) for o in outs), [o for o in outs if o.startswith(("/", "~"))]
