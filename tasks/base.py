@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Iterable
 import numpy as np
 
 from tasks.batches import Batches
-from zoo.bench.criterion import Criterion  # noqa: F401  (tasks.Criterion: a task's `solved`)
-from zoo.bench.reference import Reference
+from tasks.criterion import Criterion  # noqa: F401  (tasks.Criterion: a task's `solved`)
+from tasks.reference import Reference
 from zoo.spec import Spec
 
 

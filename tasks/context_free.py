@@ -9,7 +9,7 @@ import numpy as np
 
 from tasks.lengths import IGNORE, LengthTask, StringTask, deletang
 from tasks.registry import register_task
-from zoo.bench.reference import Reference
+from tasks.reference import Reference
 
 MODULUS = 5
 # the arithmetic tasks' symbols: digits 0-4, then these

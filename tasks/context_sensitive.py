@@ -9,7 +9,7 @@ import numpy as np
 
 from tasks.lengths import StringTask, deletang
 from tasks.registry import register_task
-from zoo.bench.reference import Reference
+from tasks.reference import Reference
 
 
 @register_task

@@ -28,7 +28,7 @@ from keras import ops
 
 from tasks.base import Criterion, Recipe, Splits, Task, seed_streams
 from tasks.batches import Batches
-from zoo.bench.reference import Reference
+from tasks.reference import Reference
 from zoo.spec import InputSpec, OutputSpec, Spec
 
 PAD, QUERY = 0, 1  # input tokens; a task's own symbols come after them (symbol s is token s + FIRST)

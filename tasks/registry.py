@@ -6,7 +6,7 @@ import typing
 from typing import Any, Iterable
 
 from tasks.base import Task
-from zoo.bench.values import parse_value
+from zoo.values import parse_value
 from zoo.registry import Registry
 
 TASKS: Registry[type[Task]] = Registry("task")

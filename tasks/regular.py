@@ -9,7 +9,7 @@ import numpy as np
 
 from tasks.lengths import LengthTask, StringTask, deletang
 from tasks.registry import register_task
-from zoo.bench.reference import Reference
+from tasks.reference import Reference
 
 MODULUS = 5  # modular_arithmetic's and cycle_navigation's (their default, used in the paper)
 PLUS, MINUS, TIMES = MODULUS, MODULUS + 1, MODULUS + 2  # modular_arithmetic's operator symbols, after the digits

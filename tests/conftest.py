@@ -9,8 +9,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _default_backend() -> str:
-    """The runner's default backend, read from zoo/bench/backends.py without importing zoo (which imports keras)."""
-    spec = importlib.util.spec_from_file_location("_backends", REPO / "zoo" / "bench" / "backends.py")
+    """The runner's default backend, read from zoo/backends.py without importing zoo (which imports keras)."""
+    spec = importlib.util.spec_from_file_location("_backends", REPO / "zoo" / "backends.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.default_backend()

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from zoo.bench import backends
+from zoo import backends
 from zoo.bench.cli import main
 
 CHOICE = "import sys, keras; print(keras.backend.backend())"

@@ -12,7 +12,7 @@ from scipy import stats as sps
 
 from zoo.bench import auto_seeds, compare, plots, report, stats, store, sweep
 from zoo.bench.cli import main
-from zoo.bench.criterion import Criterion
+from tasks.criterion import Criterion
 from zoo.bench.record import Record
 from zoo.bench.stats import Margin, compare_samples, describe, seeds_needed
 
@@ -594,7 +594,7 @@ def test_plan_resumes_an_interrupted_seed_and_never_retrains_a_finished_one(tmp_
 @pytest.mark.slow
 def test_compare_add_seeds_trains_into_the_run(tmp_path, monkeypatch, capsys):
     """End to end on real tiny cells: a run of two seeds, verdicts forced, one round of --add-seeds, a resume."""
-    from zoo.bench import backends
+    from zoo import backends
 
     monkeypatch.setattr(backends, "make_deterministic", lambda: None)  # op determinism stays out of this process
     run = tmp_path / "run"

@@ -6,9 +6,9 @@ import pytest
 
 from zoo.bench import lengths, plots, report, store
 from zoo.bench.cli import main
-from zoo.bench.criterion import Criterion
+from tasks.criterion import Criterion
 from zoo.bench.matrix import Cell
-from zoo.bench.reference import Reference
+from tasks.reference import Reference
 from zoo.bench.train import base_record
 
 SOLVED = Criterion("accuracy", 0.9, higher_is_better=True)

@@ -15,7 +15,7 @@ import pytest
 
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
-from zoo.bench.backends import gpu_name
+from zoo.backends import gpu_name
 from zoo.bench.cudnn_check import kernel_paths
 from zoo.bench.metadata import cudnn_status
 from zoo import packed_rnn

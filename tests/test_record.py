@@ -8,10 +8,10 @@ import pytest
 
 from zoo.bench import report, store
 from zoo.bench.cli import main
-from zoo.bench.criterion import Criterion
+from tasks.criterion import Criterion
 from zoo.bench.matrix import Cell
 from zoo.bench.record import OLD_BACKEND, Record, RecordError
-from zoo.bench.reference import Reference
+from tasks.reference import Reference
 from zoo.bench.train import base_record
 
 REPO = Path(__file__).resolve().parents[1]

@@ -349,7 +349,7 @@ def test_user_settings_beat_the_preset():
 def test_one_value_parser_for_every_set_target():
     """imdb.bucket=yes was True while model.bidirectional=yes was rejected: two parsers."""
     import tasks
-    from zoo.bench.values import UsageError, parse_value
+    from zoo.values import UsageError, parse_value
 
     for word, value in [("true", True), ("Yes", True), ("1", True), ("false", False), ("no", False), ("0", False)]:
         params, hparams, recipes = parse_sets([f"imdb.bucket={word}", f"model.bidirectional={word}"])

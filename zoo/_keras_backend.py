@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from zoo.bench.backends import CPU_PREFERENCE, default_backend, installed  # imports nothing from zoo or keras
+from zoo.backends import CPU_PREFERENCE, default_backend, installed  # imports nothing from zoo or keras
 
 
 def _configured() -> str | None:

@@ -137,7 +137,7 @@ CELL_OPTIONS: set[str] = set()
 
 def hyperparameter_types() -> dict:
     """{name: type} of every model hyperparameter: RecurrentConfig's fields and the families' cell options."""
-    from zoo.bench.values import field_types  # imports nothing heavy, like zoo.bench.backends
+    from zoo.values import field_types  # imports nothing heavy, like zoo.backends
 
     types = {k: v for k, v in field_types(RecurrentConfig).items() if k != "options"}
     return {**types, **{name: float for name in sorted(CELL_OPTIONS)}}

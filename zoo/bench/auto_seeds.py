@@ -16,7 +16,7 @@ from zoo.bench import compare, store
 from zoo.bench.matrix import Cell
 from zoo.bench.record import Record
 from zoo.bench.stats import UNDECIDED
-from zoo.bench.values import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from zoo.values import EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 DEFAULT_MAX_SEEDS = 10
 
@@ -98,7 +98,7 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, 
     cells at once; run.json lists `command` among those that added cells."""
     import json
 
-    from zoo.bench import backends
+    from zoo import backends
 
     name, _, version = backend_of([r for r in store.load_cells(out) if r.model in (a, b)]).partition(" ")
     backends.activate(name, relaunch)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from zoo.bench.record import Record
 
-from zoo.bench.values import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
+from zoo.values import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
 
 # Errors of the disk rather than of the program: one line and EXIT_NO_SPACE, never a traceback.
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     from zoo.bench.quiet import quiet_startup
 
     quiet_startup(getattr(args, "verbose", False), trains=trains)
-    from zoo.bench.values import UsageError
+    from zoo.values import UsageError
 
     try:
         if args.command == "run":
@@ -186,7 +186,7 @@ def matrix_from_args(args, say=None):
     preset's hyperparameters for every task, `recipe.FIELD` over the preset's recipe for every
     task, and `TASK.recipe.FIELD` over `recipe.FIELD`. Activates the run's Keras backend first.
     """
-    from zoo.bench import backends
+    from zoo import backends
 
     backend = backends.activate(getattr(args, "backend", None), getattr(args, "relaunch", None))
     import tasks
@@ -258,9 +258,10 @@ def cmd_run(args, argv: list[str]) -> int:
     skipped: list[str] = []  # models the matrix leaves out, and why: results.md says so
     cells = matrix_from_args(args, say_and_keep(skipped))  # first: it picks the backend before Keras is imported
     import tasks
-    from zoo.bench import backends, runner, store
+    from zoo import backends
+    from zoo.bench import runner, store
     from zoo.bench.reporters import Progress, TablesReporter
-    from zoo.bench.values import UsageError
+    from zoo.values import UsageError
 
     out = out_dir(args)
     store.check_writable(out)
@@ -291,7 +292,7 @@ def cmd_run(args, argv: list[str]) -> int:
 
 def executor_from_args(args):
     """The executor `run` trains with; UsageError for flags that do not fit together."""
-    from zoo.bench.values import UsageError
+    from zoo.values import UsageError
 
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected an integer >= 1")
@@ -328,7 +329,7 @@ def local_executor(jobs: int):
 
 def cmd_report(args) -> int:
     from zoo.bench import report, store
-    from zoo.bench.values import UsageError
+    from zoo.values import UsageError
 
     out = Path(args.run_dir)
     if args.index:

@@ -86,7 +86,8 @@ def main_args(args) -> int:
     import json
     from pathlib import Path
 
-    from zoo.bench import backends, plots, store
+    from zoo import backends
+    from zoo.bench import plots, store
     from zoo.bench.matrix import UsageError, expand_models, parse_sets
     from zoo.bench.ordering import slug
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from zoo.bench.criterion import Criterion
+from tasks.criterion import Criterion
 
 
 def by_length(scores: dict[str, dict[str, float | None]]) -> list[tuple[int, dict[str, float | None]]]:

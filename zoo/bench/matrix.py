@@ -20,7 +20,7 @@ from tasks.base import Recipe
 from tasks.registry import TASKS
 from zoo.bench.ordering import slug
 from zoo.bench.presets import merge_hparams
-from zoo.bench.values import UsageError, field_types, parse_value
+from zoo.values import UsageError, field_types, parse_value
 
 
 @dataclass(frozen=True)

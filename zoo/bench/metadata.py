@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.bench import backends
+from zoo import backends
 from zoo.builder import directions
 from zoo.packed_rnn import PackedRecurrent
 

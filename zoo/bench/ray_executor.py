@@ -17,7 +17,7 @@ from zoo.bench import workers
 from zoo.bench.matrix import Cell
 from zoo.bench.record import Record
 from zoo.bench.train import base_record
-from zoo.bench.values import UsageError
+from zoo.values import UsageError
 
 INSTALL = "pip install -e '.[ray]'"
 ADDRESS = re.compile(r"auto|(ray://)?[A-Za-z0-9.\-\[\]:]+:\d+")

@@ -18,9 +18,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoo.bench.criterion import Criterion
-from zoo.bench.reference import Reference
-from zoo.bench.values import UsageError
+from tasks.criterion import Criterion
+from tasks.reference import Reference
+from zoo.values import UsageError
 
 STATUSES = ("completed", "diverged", "failed", "interrupted")
 DONE = ("completed", "diverged")  # scored; a resumed run does not repeat these

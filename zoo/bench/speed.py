@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from zoo.bench import backends
+from zoo import backends
 
 
 def measure(cell, sequences: int) -> dict:
@@ -68,7 +68,7 @@ def worker(args) -> int:
 
 def main_args(args) -> int:
     """Parent: alternate the backends over `rounds`, then print one table."""
-    from zoo.bench.values import UsageError
+    from zoo.values import UsageError
 
     for flag, value in (("--sequences", args.sequences), ("--rounds", args.rounds)):
         if value < 1:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zoo.bench.record import DONE, Record, RecordError  # noqa: F401  (store.DONE)
-from zoo.bench.values import UsageError
+from zoo.values import UsageError
 
 if TYPE_CHECKING:
     from zoo.bench.matrix import Cell

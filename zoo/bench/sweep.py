@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zoo.bench.criterion import Criterion
+from tasks.criterion import Criterion
 from zoo.bench.ordering import model_key
 from zoo.bench.record import Record
 

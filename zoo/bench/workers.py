@@ -20,7 +20,7 @@ from typing import Callable
 
 import tasks
 from tasks.base import Splits
-from zoo.bench import backends
+from zoo import backends
 from zoo.bench.matrix import Cell
 from zoo.bench.quiet import quiet_startup
 from zoo.bench.record import Record

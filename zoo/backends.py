@@ -50,7 +50,7 @@ def activate(requested: str | None, relaunch: list[str] | None = None) -> str:
     If Keras already runs on another backend in this process: with `relaunch` (the command's
     arguments) the process is replaced by `python -m zoo.bench.cli ARGS` on the right backend.
     """
-    from zoo.bench.values import UsageError
+    from zoo.values import UsageError
 
     name = requested or default_backend()
     if name not in BACKENDS:
