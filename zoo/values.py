@@ -7,24 +7,16 @@ Python literals for int and float. Imports nothing heavy, so the CLI can use it 
 from __future__ import annotations
 
 import dataclasses
-import signal
 import types
 import typing
 from typing import Any
 
 TRUE, FALSE, NONE = ("true", "yes", "1"), ("false", "no", "0"), ("none", "null")
 
-# The exit codes of every rnn-zoo command.
-EXIT_OK = 0
-EXIT_FAILED = 1  # the run finished, but some cell failed or diverged (its record says why)
-EXIT_USAGE = 2  # bad input, refused in one line before anything was written
-EXIT_NO_SPACE = 3  # a file could not be written (disk full, quota, read-only): every finished cell is kept
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number, as a shell reports it
-EXIT_INTERRUPTED = EXIT_SIGNAL[signal.SIGINT]
-
 
 class UsageError(ValueError):
-    """Bad user input (unknown model, malformed --set, ...): one line, exit code 2."""
+    """Bad user input (unknown model, malformed --set, ...): the command says it in one line and exits
+    zoo.bench.exits.EXIT_USAGE."""
 
 
 def field_types(cls: type) -> dict[str, Any]:

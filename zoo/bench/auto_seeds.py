@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from zoo.bench import compare, store
+from zoo.bench.exits import EXIT_INTERRUPTED, EXIT_OK
 from zoo.bench.matrix import Cell
 from zoo.bench.record import Record
 from zoo.bench.stats import UNDECIDED
-from zoo.values import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from zoo.values import UsageError
 
 DEFAULT_MAX_SEEDS = 10
 

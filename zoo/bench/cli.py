@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from zoo.bench.record import Record
 
-from zoo.values import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
+from zoo.bench.exits import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
 
 # Errors of the disk rather than of the program: one line and EXIT_NO_SPACE, never a traceback.
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}

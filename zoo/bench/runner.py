@@ -94,7 +94,7 @@ from zoo.bench.claims import Claims
 from zoo.bench.matrix import Cell
 from zoo.bench.record import Record
 from zoo.bench.train import base_record
-from zoo.values import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGNAL
+from zoo.bench.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGNAL
 from zoo.bench.workers import DataCache, Settings, train_one
 
 
