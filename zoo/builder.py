@@ -6,8 +6,6 @@ come from the task's Spec and the hyperparameters here, so any model pairs with 
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import dataclasses
 from dataclasses import dataclass
 from typing import Callable
@@ -17,6 +15,7 @@ import keras
 from zoo.packed_rnn import packed
 from zoo.pooling import POOLINGS, SequencePooling
 from zoo.recompute import recompute_steps
+from zoo.registry import checking_only
 from zoo.scan_rnn import ScanRNN
 from zoo.spec import Spec
 
@@ -25,7 +24,6 @@ TOKEN_ONLY = ("embedding_dim",)  # hyperparameters of a token input's embedding:
 BLOCKS = ("none", "residual")
 MIXERS = ("mlp", "glu")  # the position-wise part of a residual block
 MLP_EXPANSION = 4  # hidden width of the residual block's MLP, in units
-_CHECK_ONLY = contextvars.ContextVar("zoo_check_only", default=False)
 
 
 @dataclass(frozen=True)
@@ -198,20 +196,10 @@ def resolve_config(name: str, spec: Spec, family: CellFamily, hparams: dict, **d
     return cfg
 
 
-@contextlib.contextmanager
-def checking():
-    """Within it, build_recurrent_model validates and returns the RecurrentConfig instead of building layers."""
-    token = _CHECK_ONLY.set(True)
-    try:
-        yield
-    finally:
-        _CHECK_ONLY.reset(token)
-
-
 def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: dict, **defaults) -> keras.Model:
     """Build `family` for `spec`; `defaults` are the registered model's own defaults."""
     cfg = resolve_config(name, spec, family, hparams, **defaults)
-    if _CHECK_ONLY.get():
+    if checking_only():
         return cfg
     if cfg.params is not None:
         from zoo.budget import budget_units  # builds the model at a few sizes, through this function

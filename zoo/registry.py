@@ -1,6 +1,8 @@
 """Name -> builder registries (models here, tasks in `tasks/`), listed with fnmatch wildcards."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import fnmatch
 from typing import Callable, Generic, Iterable, TypeVar
 
@@ -9,6 +11,7 @@ import keras
 from zoo.spec import Spec
 
 T = TypeVar("T")
+_CHECK_ONLY = contextvars.ContextVar("zoo_check_only", default=False)
 
 
 class Registry(Generic[T]):
@@ -83,9 +86,23 @@ def check_model(name: str, spec: Spec, **hparams):
     zoo.RecurrentConfig they would build (its `causal` says whether the model reads later steps);
     any other builder is simply called, and what it returns is returned.
     """
-    from zoo.builder import checking
-
     if not isinstance(spec, Spec):
         raise TypeError(f"check_model needs a zoo.Spec, got {type(spec).__name__}")
     with checking():
         return MODELS.get(name)(spec, **hparams)
+
+
+@contextlib.contextmanager
+def checking():
+    """Within it, builders validate and return their config instead of building layers (check_model's mode:
+    defined here, beside check_model, so that zoo.builder imports the registry and never the other way)."""
+    token = _CHECK_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _CHECK_ONLY.reset(token)
+
+
+def checking_only() -> bool:
+    """Within `checking()`: zoo.builder.build_recurrent_model returns the RecurrentConfig it would build."""
+    return _CHECK_ONLY.get()
