@@ -57,7 +57,8 @@ def test_the_cpu_default_is_the_fastest_installed(monkeypatch):
 
 
 def test_the_backend_is_part_of_each_cells_config_and_a_run_keeps_one(tmp_path):
-    from zoo.bench.cli import build_parser, matrix_from_args
+    from zoo.bench.cli import build_parser
+    from zoo.bench.experiment import matrix_from_args
     from zoo.bench.matrix import UsageError
     from zoo.bench.runner import run_matrix
 

@@ -1,7 +1,8 @@
 """The literature presets: music (CPU), mnist (CPU, rows), bai (Bai et al. 2018's budgets, one GPU)."""
 import pytest
 
-from zoo.bench.cli import build_parser, main, matrix_from_args
+from zoo.bench.cli import build_parser, main
+from zoo.bench.experiment import matrix_from_args
 
 CAUSAL = ["cifg_lstm", "deep_gru", "deep_lstm", "deep_rnn", "gru", "indrnn", "lru", "lstm", "mingru", "minlstm",
           "peephole_lstm", "rnn"]

@@ -17,7 +17,8 @@ import pytest
 
 from conftest import quick
 from zoo.bench import store
-from zoo.bench.cli import build_parser, main, matrix_from_args
+from zoo.bench.cli import build_parser, main
+from zoo.bench.experiment import matrix_from_args
 from zoo.bench.matrix import MatrixSpec, build_cells, parse_sets
 from zoo.bench.reporters import Progress, TablesReporter
 from zoo.bench.runner import run_matrix

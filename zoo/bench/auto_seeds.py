@@ -108,7 +108,7 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, 
                          f"{backends.version(name)}; a run keeps one backend version")
     import tasks
     from zoo.bench import runner
-    from zoo.bench.cli import local_executor  # after the backend's activation: it imports the training code
+    from zoo.bench.executors import local_executor  # after the backend's activation: it imports the training code
     from zoo.bench.reporters import Progress, TablesReporter
 
     backends.make_deterministic()  # same seed, same backend, same machine: same result

@@ -179,72 +179,6 @@ def cmd_list(args) -> int:
     return 0
 
 
-def matrix_from_args(args, say=None):
-    """The cells a `run` command asks for; UsageError on any bad value.
-
-    Whatever the user sets beats the preset: `--set` task parameters, `model.HPARAM` over the
-    preset's hyperparameters for every task, `recipe.FIELD` over the preset's recipe for every
-    task, and `TASK.recipe.FIELD` over `recipe.FIELD`. Activates the run's Keras backend first.
-    """
-    from zoo import backends
-
-    backend = backends.activate(getattr(args, "backend", None), getattr(args, "relaunch", None))
-    import tasks
-    import zoo
-    from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, explicit_models, parse_sets
-    from zoo.bench.presets import PRESETS, merge_hparams
-
-    if args.preset not in PRESETS:
-        raise UsageError(f"--preset {args.preset!r} is unknown; valid: {', '.join(PRESETS)}")
-    preset = PRESETS[args.preset]
-    models = expand_models(args.models or preset.models)
-    task_params = {k: dict(v) for k, v in preset.task_params.items()}
-    if args.tasks:
-        names = [t.strip() for t in args.tasks.split(",") if t.strip()]
-        for name in names:
-            if name not in tasks.list_tasks():
-                raise UsageError(f"--tasks: unknown task {name!r}; known tasks: {', '.join(tasks.list_tasks())}")
-        task_params = {name: task_params.get(name, {}) for name in names}
-    seeds = _seeds(args.seeds, preset.seeds)
-    set_params, set_hparams, set_recipes = parse_sets(args.set)
-    for name in [*set_params, *set_recipes]:
-        if name != "*" and name not in task_params:
-            raise UsageError(f"--set {name}.*: task {name!r} is not in this run; tasks: {', '.join(task_params)}")
-    for name, params in set_params.items():
-        task_params[name].update(params)
-    recipe = {t: {**preset.recipe_for(t), **set_recipes.get("*", {}), **set_recipes.get(t, {})} for t in task_params}
-    task_hparams = {t: merge_hparams(preset.hparams_for(t), set_hparams) for t in task_params}
-    for name, hparams in task_hparams.items():
-        try:
-            zoo.RecurrentConfig.from_hparams(hparams, tuple(zoo.builder.CELL_OPTIONS))
-        except ValueError as err:
-            raise UsageError(f"model hyperparameters for {name}: {err}") from None
-    spec = MatrixSpec(models, task_params, seeds, merge_hparams(preset.hparams, set_hparams), task_hparams, recipe,
-                      backend=f"{backend} {backends.version(backend)}", explicit=explicit_models(args.models))
-    return build_cells(spec, say) if say else build_cells(spec)
-
-
-def _seeds(text: str | None, default: int) -> list[int]:
-    from zoo.bench.matrix import UsageError
-
-    if text is None:
-        return list(range(default))
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--seeds {text!r}: expected a count or a comma-separated list of integers") from None
-    if len(values) == 1:
-        if values[0] < 1:
-            raise UsageError(f"--seeds {text!r}: the count must be >= 1")
-        return list(range(values[0]))
-    for i, seed in enumerate(values):
-        if seed < 0:
-            raise UsageError(f"--seeds {text!r}: seed {seed} is negative; seeds are integers >= 0")
-        if seed in values[:i]:
-            raise UsageError(f"--seeds {text!r}: seed {seed} is repeated; list each seed once")
-    return values
-
-
 def out_dir(args) -> Path:
     """Where a run writes: --out, or runs/PRESET (ignored by git, so a run never touches committed results)."""
     return Path(args.out or f"runs/{args.preset}")
@@ -253,6 +187,8 @@ def out_dir(args) -> Path:
 def cmd_run(args, argv: list[str]) -> int:
     import json
 
+    from zoo.bench.executors import executor_from_args
+    from zoo.bench.experiment import matrix_from_args
     from zoo.bench.matrix import say_and_keep
 
     skipped: list[str] = []  # models the matrix leaves out, and why: results.md says so
@@ -288,43 +224,6 @@ def cmd_run(args, argv: list[str]) -> int:
     for path in tables.paths:
         print(path)
     return code
-
-
-def executor_from_args(args):
-    """The executor `run` trains with; UsageError for flags that do not fit together."""
-    from zoo.values import UsageError
-
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: expected an integer >= 1")
-    if args.executor != "ray":
-        for flag, value, default in [("--address", args.address, None), ("--cpus-per-cell", args.cpus_per_cell, 1),
-                                     ("--gpus-per-cell", args.gpus_per_cell, 0)]:
-            if value != default:
-                raise UsageError(f"{flag} needs --executor ray (the executor is {args.executor})")
-        return local_executor(args.jobs)
-    if args.jobs != 1:
-        raise UsageError(f"--jobs {args.jobs}: with --executor ray the cluster's CPUs set how many cells train at "
-                         "once (--cpus-per-cell sets each one's share)")
-    if args.cpus_per_cell < 1:
-        raise UsageError(f"--cpus-per-cell {args.cpus_per_cell}: expected an integer >= 1")
-    if not args.gpus_per_cell >= 0:
-        raise UsageError(f"--gpus-per-cell {args.gpus_per_cell}: expected a number >= 0")
-    from zoo.bench import ray_executor
-
-    if args.address is not None:
-        ray_executor.check_address(args.address)
-    return ray_executor.RayExecutor(args.address, args.cpus_per_cell, args.gpus_per_cell, verbose=args.verbose)
-
-
-def local_executor(jobs: int):
-    """This process for one job, else `jobs` local worker processes (run --jobs, compare --add-seeds --jobs)."""
-    if jobs == 1:
-        from zoo.bench.runner import SerialExecutor
-
-        return SerialExecutor()
-    from zoo.bench.workers import ProcessExecutor
-
-    return ProcessExecutor(jobs)
 
 
 def cmd_report(args) -> int:

@@ -57,7 +57,7 @@ def synthetic(task, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
 
 def worker(args) -> int:
     """Child process: time every cell on the backend it was started with, one JSON line each."""
-    from zoo.bench.cli import matrix_from_args
+    from zoo.bench.experiment import matrix_from_args
 
     args.seeds, args.set, args.backend = "1", [], os.environ["KERAS_BACKEND"]
     for cell in matrix_from_args(args):
