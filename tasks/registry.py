@@ -9,7 +9,7 @@ from tasks.base import Task
 from zoo.values import parse_value
 from zoo.registry import Registry
 
-TASKS: Registry[type[Task]] = Registry("task")
+TASKS: Registry[type[Task]] = Registry("task", builtins="tasks", group="rnn_zoo.tasks")
 
 
 def register_task(cls: type[Task]) -> type[Task]:

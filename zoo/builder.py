@@ -15,7 +15,7 @@ import keras
 from zoo.packed_rnn import packed
 from zoo.pooling import POOLINGS, SequencePooling
 from zoo.recompute import recompute_steps
-from zoo.registry import checking_only
+from zoo.registry import MODELS, checking_only
 from zoo.scan_rnn import ScanRNN
 from zoo.spec import Spec
 
@@ -137,6 +137,7 @@ def hyperparameter_types() -> dict:
     """{name: type} of every model hyperparameter: RecurrentConfig's fields and the families' cell options."""
     from zoo.values import field_types  # imports nothing heavy, like zoo.backends
 
+    MODELS.load()  # the families add their cell options as they register
     types = {k: v for k, v in field_types(RecurrentConfig).items() if k != "options"}
     return {**types, **{name: float for name in sorted(CELL_OPTIONS)}}
 
