@@ -5,42 +5,54 @@
     model = zoo.create_model("gru", spec, units=128)
 
 Importing zoo never overrides the Keras backend: KERAS_BACKEND or ~/.keras/keras.json chooses it. Where
-neither chose one and Keras's default, TensorFlow, is not installed, the first of jax, torch is used.
+neither chose one and Keras's default, TensorFlow, is not installed, the fastest installed one is used.
+
+`import zoo` itself loads no Keras: each name below is imported from its module when first used, so that a
+program (the `rnn-zoo` command) can still choose the backend after importing zoo.
 """
+import importlib
+import importlib.util
+
 from zoo import _keras_backend  # noqa: F401  (before anything imports keras)
-from zoo import models as _models  # noqa: F401,I001  (registers the builders)
-from zoo.budget import units_for_params
-from zoo.builder import RecurrentConfig
-from zoo.cells import CIFGLSTMCell, PeepholeLSTMCell
-from zoo.indrnn import IndRNNCell
-from zoo.initializers import ChronoBias
-from zoo.lru import LRUCell
-from zoo.min_rnn import MinGRUCell, MinLSTMCell
-from zoo.pooling import SequencePooling
-from zoo.registry import check_model, create_model, list_models, model_doc, model_order, register_model
-from zoo.scan_rnn import ScanRNN
-from zoo.spec import InputSpec, OutputSpec, Spec
 
 __version__ = "0.1.0"
-__all__ = [
-    "ChronoBias",
-    "CIFGLSTMCell",
-    "IndRNNCell",
-    "InputSpec",
-    "LRUCell",
-    "MinGRUCell",
-    "MinLSTMCell",
-    "OutputSpec",
-    "PeepholeLSTMCell",
-    "RecurrentConfig",
-    "ScanRNN",
-    "SequencePooling",
-    "Spec",
-    "check_model",
-    "create_model",
-    "list_models",
-    "model_doc",
-    "model_order",
-    "register_model",
-    "units_for_params",
-]
+# Each public name and the module that defines it
+_PUBLIC = {
+    "ChronoBias": "zoo.initializers",
+    "CIFGLSTMCell": "zoo.cells",
+    "IndRNNCell": "zoo.indrnn",
+    "InputSpec": "zoo.spec",
+    "LRUCell": "zoo.lru",
+    "MinGRUCell": "zoo.min_rnn",
+    "MinLSTMCell": "zoo.min_rnn",
+    "OutputSpec": "zoo.spec",
+    "PeepholeLSTMCell": "zoo.cells",
+    "RecurrentConfig": "zoo.builder",
+    "ScanRNN": "zoo.scan_rnn",
+    "SequencePooling": "zoo.pooling",
+    "Spec": "zoo.spec",
+    "check_model": "zoo.registry",
+    "create_model": "zoo.registry",
+    "list_models": "zoo.registry",
+    "model_doc": "zoo.registry",
+    "model_order": "zoo.registry",
+    "register_model": "zoo.registry",
+    "units_for_params": "zoo.budget",
+}
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name: str):
+    """`zoo.NAME` for a public name or a submodule (zoo.builder, zoo.models, ...), imported on first use."""
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    elif not name.startswith("__") and importlib.util.find_spec(f"zoo.{name}") is not None:
+        value = importlib.import_module(f"zoo.{name}")
+    else:
+        raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

@@ -1,8 +1,8 @@
 """Which Keras backend the runner trains on, the device it finds, and what makes it reproducible.
 
-Keras reads KERAS_BACKEND once, when it is first imported, and `import zoo` imports it (zoo's
-layers are Keras classes), so the `rnn-zoo` command that needs another backend starts itself
-again with KERAS_BACKEND set: `activate(name, relaunch=argv)`.
+Keras reads KERAS_BACKEND once, when it is first imported (`import zoo` does not; its models do). A
+program activates its backend before that; one that finds Keras already on another backend starts itself
+again with KERAS_BACKEND set: `activate(name, relaunch=its command line)`.
 """
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def default_backend() -> str:
 def activate(requested: str | None, relaunch: list[str] | None = None) -> str:
     """Make `requested` (or the default) Keras's backend; UsageError if it cannot be.
 
-    If Keras already runs on another backend in this process: with `relaunch` (the command's
-    arguments) the process is replaced by `python -m zoo.bench.cli ARGS` on the right backend.
+    If Keras already runs on another backend in this process: with `relaunch` (the program's command
+    line after the interpreter, e.g. ["-m", "zoo.bench.cli", "run", ...]) the process is replaced by
+    `python RELAUNCH...` on the right backend.
     """
     from zoo.values import UsageError
 
@@ -66,7 +67,7 @@ def activate(requested: str | None, relaunch: list[str] | None = None) -> str:
             env = {**os.environ, "KERAS_BACKEND": name}
             sys.stdout.flush()
             sys.stderr.flush()
-            os.execve(sys.executable, [sys.executable, "-m", "zoo.bench.cli", *relaunch], env)
+            os.execve(sys.executable, [sys.executable, *relaunch], env)
     os.environ["KERAS_BACKEND"] = name
     return name
 

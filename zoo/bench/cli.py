@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The command. Called without `argv` (as the program), it may start itself again on another backend."""
-    relaunch = sys.argv[1:] if argv is None else None
+    relaunch = ["-m", "zoo.bench.cli", *sys.argv[1:]] if argv is None else None  # zoo.backends.activate
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -123,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     args.relaunch = relaunch
     args.argv = argv
+    from zoo import backends
+
+    if "keras" not in sys.modules:  # the command's default, not keras.json's: $KERAS_BACKEND, else the fastest
+        os.environ["KERAS_BACKEND"] = backends.default_backend()  # (a --backend changes it before Keras loads)
     trains = args.command in ("run", "bench", "gradients") or getattr(args, "add_seeds", False)
     from zoo.bench.quiet import quiet_startup
 
