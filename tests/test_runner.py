@@ -91,7 +91,7 @@ def test_default_out_is_ignored_by_git():
     """A run without --out must never write into a committed folder (it wrote results/quick)."""
     if not (REPO / ".git").exists() or not shutil.which("git"):
         pytest.skip("not a git checkout")
-    from zoo.bench.cli import out_dir
+    from zoo.bench.experiment import out_dir
     from zoo.bench.presets import PRESETS
 
     outs = [out_dir(build_parser().parse_args(["run", "--preset", p])) for p in PRESETS]

@@ -183,50 +183,10 @@ def cmd_list(args) -> int:
     return 0
 
 
-def out_dir(args) -> Path:
-    """Where a run writes: --out, or runs/PRESET (ignored by git, so a run never touches committed results)."""
-    return Path(args.out or f"runs/{args.preset}")
-
-
 def cmd_run(args, argv: list[str]) -> int:
-    import json
+    from zoo.bench.experiment import run_from_args
 
-    from zoo.bench.executors import executor_from_args
-    from zoo.bench.experiment import matrix_from_args
-    from zoo.bench.matrix import say_and_keep
-
-    skipped: list[str] = []  # models the matrix leaves out, and why: results.md says so
-    cells = matrix_from_args(args, say_and_keep(skipped))  # first: it picks the backend before Keras is imported
-    import tasks
-    from zoo import backends
-    from zoo.bench import runner, store
-    from zoo.bench.reporters import Progress, TablesReporter
-    from zoo.values import UsageError
-
-    out = out_dir(args)
-    store.check_writable(out)
-    executor = executor_from_args(args)
-    if args.resume and not store.load_cells(out):
-        raise UsageError(f"--resume: {out} holds no earlier run")
-    for key in sorted({(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}):
-        try:
-            tasks.create_task(key[0], **json.loads(key[1])).check_data()
-        except tasks.DataUnavailableError as err:
-            raise UsageError(str(err)) from None
-    info = store.run_info_for(out, cells, "rnn-zoo " + shlex.join(argv), args.preset, args.extend, skipped)
-    if args.executor == "ray":
-        executor.connect()  # a cluster that cannot be reached exits 2 before anything is created
-    backends.make_deterministic()  # same seed, same backend, same machine: same result
-    print(f"results go to {out}/ ({len(cells)} cells)", file=sys.stderr, flush=True)
-    out.mkdir(parents=True, exist_ok=True)
-    if info is not None:
-        store.write_json(out / store.RUN_INFO, info)
-    tables = TablesReporter(out)
-    progress = Progress(out, concurrent=args.jobs > 1 or args.executor == "ray")
-    code = runner.run_matrix(cells, out, reporters=[tables, progress], executor=executor, verbose=args.verbose,
-                             tensorboard=args.tensorboard)
-    for path in tables.paths:
-        print(path)
+    code, _ = run_from_args(args, "rnn-zoo " + shlex.join(argv))
     return code
 
 

@@ -1,9 +1,13 @@
-"""A run's trials from what the user asked for: a preset plus flags (`rnn-zoo run`'s, or zoo.bench.api's).
+"""A run from what the user asked for (`rnn-zoo run`'s flags, or zoo.bench.api's arguments): its trials
+(a preset plus what was set), then those trials trained into its folder.
 
 Light to import: matrix_from_args activates the run's Keras backend before it imports anything that loads
 Keras (zoo.bench.matrix does), so it cannot live in matrix.py.
 """
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 
 def matrix_from_args(args, say=None):
@@ -70,3 +74,51 @@ def _seeds(text: str | None, default: int) -> list[int]:
         if seed in values[:i]:
             raise UsageError(f"--seeds {text!r}: seed {seed} is repeated; list each seed once")
     return values
+
+
+def out_dir(args) -> Path:
+    """Where a run writes: --out, or runs/PRESET (ignored by git, so a run never touches committed results)."""
+    return Path(args.out or f"runs/{args.preset}")
+
+
+def run_from_args(args, command: str) -> tuple[int, list]:
+    """Train the trials `args` ask for into their folder (`rnn-zoo run`); the exit code and the trials.
+    `command` is recorded in run.json as the one that made the run."""
+    import json
+
+    from zoo.bench.executors import executor_from_args
+    from zoo.bench.matrix import say_and_keep
+
+    skipped: list[str] = []  # models the matrix leaves out, and why: results.md says so
+    cells = matrix_from_args(args, say_and_keep(skipped))  # first: it picks the backend before Keras is imported
+    import tasks
+    from zoo import backends
+    from zoo.bench import runner, store
+    from zoo.bench.reporters import Progress, TablesReporter
+    from zoo.values import UsageError
+
+    out = out_dir(args)
+    store.check_writable(out)
+    executor = executor_from_args(args)
+    if args.resume and not store.load_cells(out):
+        raise UsageError(f"--resume: {out} holds no earlier run")
+    for key in sorted({(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}):
+        try:
+            tasks.create_task(key[0], **json.loads(key[1])).check_data()
+        except tasks.DataUnavailableError as err:
+            raise UsageError(str(err)) from None
+    info = store.run_info_for(out, cells, command, args.preset, args.extend, skipped)
+    if args.executor == "ray":
+        executor.connect()  # a cluster that cannot be reached exits 2 before anything is created
+    backends.make_deterministic()  # same seed, same backend, same machine: same result
+    print(f"results go to {out}/ ({len(cells)} cells)", file=sys.stderr, flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    if info is not None:
+        store.write_json(out / store.RUN_INFO, info)
+    tables = TablesReporter(out)
+    progress = Progress(out, concurrent=args.jobs > 1 or args.executor == "ray")
+    code = runner.run_matrix(cells, out, reporters=[tables, progress], executor=executor, verbose=args.verbose,
+                             tensorboard=args.tensorboard)
+    for path in tables.paths:
+        print(path)
+    return code, cells
