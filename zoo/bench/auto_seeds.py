@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from zoo.bench import compare, store
 from zoo.bench.exits import EXIT_INTERRUPTED, EXIT_OK
@@ -94,15 +94,19 @@ def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[C
 
 
 def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, jobs: int = 1,
-         command: str | None = None) -> int:
+         command: str | None = None, imports: Sequence[str] = ()) -> int:
     """Train into `out` on the backend its cells ran on (starting this command again on it if needed), `jobs`
-    cells at once; run.json lists `command` among those that added cells."""
+    cells at once, every worker importing `imports` (--import) too; run.json lists `command` among those that
+    added cells."""
     import json
 
     from zoo import backends
 
     name, _, version = backend_of([r for r in store.load_cells(out) if r.model in (a, b)]).partition(" ")
     backends.activate(name, relaunch)
+    from zoo.bench.plugins import import_modules
+
+    import_modules(imports)
     if backends.version(name) != version:
         raise UsageError(f"--add-seeds: {out} ran on {name} {version}, this machine has {name} "
                          f"{backends.version(name)}; a run keeps one backend version")
@@ -123,6 +127,7 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, 
             store.note_command(out, command, len(cells))
         executor = local_executor(jobs)
         progress = Progress(out, concurrent=jobs > 1)
-        return runner.run_matrix(cells, out, reporters=[TablesReporter(out), progress], executor=executor)
+        return runner.run_matrix(cells, out, reporters=[TablesReporter(out), progress], executor=executor,
+                                 imports=imports)
 
     return add_seeds(out, a, b, max_seeds, train)

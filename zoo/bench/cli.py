@@ -23,6 +23,12 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def add_import(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first, here and in every worker (repeatable): the models and tasks it "
+                             "registers join the zoo's (installed packages can declare theirs as entry points)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import zoo
     from zoo.bench.presets import PRESETS
@@ -61,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --executor ray: CPUs (and threads) each cell's task needs (default: 1)")
     run.add_argument("--gpus-per-cell", type=float, default=0, metavar="G",
                      help="with --executor ray: GPUs each cell's task needs, e.g. 1 or 0.5 (default: 0)")
+    add_import(run)
 
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
     rep.add_argument("run_dir", help="a folder written by `rnn-zoo run` (holding cells/*.json)")
@@ -79,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with --add-seeds: the most seeds a side per task (default: 10)")
     cmp_.add_argument("--jobs", type=int, default=1, metavar="N",
                       help="with --add-seeds: train N cells at once in local worker processes, as for run (default: 1)")
+    add_import(cmp_)
     where = cmp_.add_mutually_exclusive_group()
     where.add_argument("--write", action="store_true", help="also write compare-A-B.md and .png into the run directory")
     where.add_argument("-o", "--out", metavar="DIR", help="also write compare-A-B.md and .png into DIR")
@@ -95,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("--out", default="runs/gradients", help="output folder (default: runs/gradients)")
     grad.add_argument("-v", "--verbose", action="store_true", help="TensorFlow's start-up logs")
     grad.add_argument("--backend", help="Keras backend: jax, tensorflow or torch (default as for run)")
+    add_import(grad)
 
     bench = sub.add_parser("bench", help="training sequences/s per model, task and backend (backends alternated)")
     bench.add_argument("--backends", help="comma-separated (default: every installed one, tensorflow first)")
@@ -105,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=2, help="passes over the backends (default: 2)")
     bench.add_argument("--json", help="also write every measurement here")
     bench.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    add_import(bench)
 
     ls = sub.add_parser("list", help="list models, tasks and presets")
     ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None,
@@ -232,7 +242,7 @@ def cmd_compare(args) -> int:
 
         store.check_writable(run, "--run")
         code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch,
-                               args.jobs, command="rnn-zoo " + shlex.join(args.argv))
+                               args.jobs, command="rnn-zoo " + shlex.join(args.argv), imports=args.imports)
         if code == EXIT_INTERRUPTED:
             return code
         records = store.load_cells(run)

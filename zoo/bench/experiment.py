@@ -15,11 +15,15 @@ def matrix_from_args(args, say=None):
 
     Whatever the user sets beats the preset: `--set` task parameters, `model.HPARAM` over the
     preset's hyperparameters for every task, `recipe.FIELD` over the preset's recipe for every
-    task, and `TASK.recipe.FIELD` over `recipe.FIELD`. Activates the run's Keras backend first.
+    task, and `TASK.recipe.FIELD` over `recipe.FIELD`. Activates the run's Keras backend first, then imports
+    the user's modules (--import).
     """
     from zoo import backends
 
     backend = backends.activate(getattr(args, "backend", None), getattr(args, "relaunch", None))
+    from zoo.bench.plugins import import_modules
+
+    import_modules(getattr(args, "imports", []))  # on the run's backend, before their models are looked up
     import tasks
     import zoo
     from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, expand_models, explicit_models, parse_sets
@@ -118,7 +122,7 @@ def run_from_args(args, command: str) -> tuple[int, list]:
     tables = TablesReporter(out)
     progress = Progress(out, concurrent=args.jobs > 1 or args.executor == "ray")
     code = runner.run_matrix(cells, out, reporters=[tables, progress], executor=executor, verbose=args.verbose,
-                             tensorboard=args.tensorboard)
+                             tensorboard=args.tensorboard, imports=args.imports)
     for path in tables.paths:
         print(path)
     return code, cells

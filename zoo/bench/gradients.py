@@ -90,11 +90,13 @@ def main_args(args) -> int:
     from zoo.bench import plots, store
     from zoo.bench.matrix import UsageError, expand_models, parse_sets
     from zoo.bench.ordering import slug
+    from zoo.bench.plugins import import_modules
 
     for flag, value, least in (("--epochs", args.epochs, 0), ("--batch", args.batch, 1)):
         if value < least:
             raise UsageError(f"{flag} {value}: expected an integer >= {least}")
     backends.activate(args.backend, getattr(args, "relaunch", None))
+    import_modules(args.imports)
     task_params, hparams, recipes = parse_sets(args.set)
     unknown = set(task_params) - {args.task}
     if unknown:

@@ -26,7 +26,7 @@ _data = workers.DataCache()  # per Ray worker process: consecutive cells of one 
 
 def _train(cell: Cell, settings: workers.Settings) -> Record:
     """The Ray task: runs in a worker process whose environment (backend, threads) came with the job."""
-    workers.setup_worker(settings.verbose)
+    workers.setup_worker(settings)
     return workers.train_one(cell, settings, _data)
 
 

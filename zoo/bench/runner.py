@@ -182,9 +182,10 @@ class Signals:
 
 
 def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (), executor: Executor | None = None,
-               verbose: bool = False, tensorboard: bool = False) -> int:
+               verbose: bool = False, tensorboard: bool = False, imports: Sequence[str] = ()) -> int:
     """Run the cells not yet finished under `out`; returns the exit code (0; 1 if any failed; 130 on
-    SIGINT, 143 on SIGTERM). Cells another live run has claimed are left to it."""
+    SIGINT, 143 on SIGTERM). Cells another live run has claimed are left to it. `imports`: the user's modules
+    (--import), which every worker imports before it trains (this process has already)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store.remove_stale_temporaries(out)
@@ -196,7 +197,7 @@ def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (),
     for r in reporters:
         r.on_start(len(cells), len(cells) - len(todo))
     executor = executor or SerialExecutor()
-    settings = Settings(verbose, str(out / "tensorboard") if tensorboard else None)
+    settings = Settings(verbose, str(out / "tensorboard") if tensorboard else None, tuple(imports))
     running: dict[str, tuple[Cell, float]] = {}
     deferred: dict[str, tuple[Cell, str]] = {}  # claimed by another live run: tried once more at the end
     failed = 0

@@ -85,6 +85,7 @@ def main_args(args) -> int:
              "--sequences", str(args.sequences)]
     child += [f"--models={args.models}"] if args.models else []
     child += [f"--tasks={args.tasks}"] if args.tasks else []
+    child += [f"--import={name}" for name in args.imports]
     rows = []
     for round_ in range(args.rounds):
         for name in names:

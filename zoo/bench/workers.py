@@ -22,6 +22,7 @@ import tasks
 from tasks.base import Splits
 from zoo import backends
 from zoo.bench.matrix import Cell
+from zoo.bench.plugins import import_modules
 from zoo.bench.quiet import quiet_startup
 from zoo.bench.record import Record
 from zoo.bench.train import base_record, train_cell
@@ -35,6 +36,7 @@ class Settings:
 
     verbose: bool = False
     tensorboard: str | None = None  # a folder for one TensorBoard log dir per cell
+    imports: tuple[str, ...] = ()  # the user's modules (--import), imported by each worker before it trains
 
 
 class DataCache:
@@ -100,15 +102,16 @@ def thread_env(threads: int) -> dict[str, str]:
 _ready = False
 
 
-def setup_worker(verbose: bool = False) -> None:
+def setup_worker(settings: Settings) -> None:
     """Once per worker process: Keras on the backend its environment names, deterministic ops, threads,
-    and TensorFlow's banner kept out of the run's output as in the runner's own process."""
+    TensorFlow's banner kept out of the run's output as in the runner's own process, and the user's modules."""
     global _ready
     if _ready:
         return
     import keras
 
-    quiet_startup(verbose, trains=True)
+    quiet_startup(settings.verbose, trains=True)
+    import_modules(settings.imports)  # after Keras is on the run's backend: they register models and tasks
 
     backends.make_deterministic()
     if keras.backend.backend() == "torch":
@@ -133,7 +136,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
         os._exit(1)
 
     threading.Thread(target=orphaned, daemon=True).start()
-    setup_worker(settings.verbose)
+    setup_worker(settings)
     data = DataCache()
     while True:
         try:
