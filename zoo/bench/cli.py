@@ -7,10 +7,6 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from zoo.bench.record import Record
 
 from zoo.bench.exits import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
 
@@ -235,7 +231,7 @@ def cmd_compare(args) -> int:
     records = store.load_cells(run)
     if not records:
         raise UsageError(f"--run {run} holds no cell files (expected {run}/cells/*.json)")
-    _check_compared_models(args.a, args.b, run, records)
+    compare.check_compared_models(args.a, args.b, run, records)
     code = 0
     if args.add_seeds:
         from zoo.bench import auto_seeds
@@ -267,23 +263,6 @@ def cmd_compare(args) -> int:
     store.write_atomic(md, text)
     print(f"written: {md}, {plots.compare_chart(rows, args.a, args.b, out)}")
     return code
-
-
-def _check_compared_models(a: str, b: str, run: Path, records: list[Record]) -> None:
-    """Two different models, each with finished cells in the run; a typo names the known models."""
-    import zoo
-    from zoo.bench.matrix import UsageError
-    from zoo.bench.ordering import model_key
-
-    has = sorted({r.model for r in records if r.done}, key=model_key)
-    for name in (a, b):
-        if name in has:
-            continue
-        if name not in zoo.list_models():
-            raise UsageError(f"compare: unknown model {name!r}; known models: {', '.join(zoo.list_models())}")
-        raise UsageError(f"compare: {run} has no finished cells of {name}; its models: {', '.join(has) or 'none'}")
-    if a == b:
-        raise UsageError(f"compare: both models are {a}; name two different ones")
 
 
 def _writable_dir(path: Path, flag: str) -> None:

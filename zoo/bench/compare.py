@@ -212,3 +212,20 @@ def render(rows: list[dict], a: str, b: str, run_dir: Path | str, skipped: list[
 
 def verdict_lines(rows: list[dict]) -> list[str]:
     return [f"{r['label']}: {r['verdict']}" for r in rows]
+
+
+def check_compared_models(a: str, b: str, run: Path, records: list[Record]) -> None:
+    """Two different models, each with finished cells in the run; a typo names the known models."""
+    import zoo
+    from zoo.bench.matrix import UsageError
+    from zoo.bench.ordering import model_key
+
+    has = sorted({r.model for r in records if r.done}, key=model_key)
+    for name in (a, b):
+        if name in has:
+            continue
+        if name not in zoo.list_models():
+            raise UsageError(f"compare: unknown model {name!r}; known models: {', '.join(zoo.list_models())}")
+        raise UsageError(f"compare: {run} has no finished cells of {name}; its models: {', '.join(has) or 'none'}")
+    if a == b:
+        raise UsageError(f"compare: both models are {a}; name two different ones")
