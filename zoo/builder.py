@@ -206,7 +206,7 @@ def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: di
         from zoo.budget import budget_units  # builds the model at a few sizes, through this function
 
         cfg = dataclasses.replace(cfg, units=budget_units(name, spec, hparams))
-    inputs, x = _input_layers(spec, cfg)
+    inputs, x = input_layers(spec, cfg.embedding_dim)
     pooled = not spec.output.per_step
     if family.cudnn and spec.input.padded:
         family = _packed_family(family)
@@ -216,7 +216,7 @@ def build_recurrent_model(name: str, spec: Spec, family: CellFamily, hparams: di
         x = _plain_stack(family, cfg, x, top_sequences=not pooled or cfg.pooling != "last")
     if pooled and (cfg.block == "residual" or cfg.pooling != "last"):
         x = SequencePooling(cfg.pooling, name="pooling")(x)  # (batch, features)
-    return keras.Model(inputs, _head(spec, x), name=name)
+    return keras.Model(inputs, head(spec, x), name=name)
 
 
 def _packed_family(family: CellFamily) -> CellFamily:
@@ -279,18 +279,22 @@ def mixer(kind: str, units: int, y, i: int):
     return keras.layers.Dense(units, name=f"mlp_out_{i}")(hidden)
 
 
-def _input_layers(spec: Spec, cfg: RecurrentConfig):
+def input_layers(spec: Spec, embedding_dim: int = RecurrentConfig.embedding_dim):
+    """(keras.Input, its sequence x of shape (batch, time, features)) for `spec`'s input: token inputs embedded
+    (a padded input's mask carried). Public, so that a model of your own reads the tasks' inputs as the zoo's do."""
     inp = spec.input
     if inp.is_tokens:
         inputs = keras.Input((inp.length,), dtype="int32", name="tokens")  # (batch, time)
-        x = keras.layers.Embedding(inp.vocab_size, cfg.embedding_dim, mask_zero=inp.padded, name="embedding")(inputs)
+        x = keras.layers.Embedding(inp.vocab_size, embedding_dim, mask_zero=inp.padded, name="embedding")(inputs)
     else:
         inputs = keras.Input((inp.length, inp.features), name="features")  # (batch, time, features)
         x = inputs
     return inputs, x
 
 
-def _head(spec: Spec, x):
+def head(spec: Spec, x):
+    """`spec`'s output layer on x: (batch, units) for a sequence-level output, (batch, time, units) per step.
+    Public, like input_layers: the loss and metrics every task sets expect this head."""
     out = spec.output
     if out.kind == "binary":
         return keras.layers.Dense(1, activation="sigmoid", name="head")(x)
