@@ -228,10 +228,7 @@ def cmd_compare(args) -> int:
         raise UsageError(f"--jobs {args.jobs}: " + ("needs --add-seeds" if not args.add_seeds else
                                                      "expected an integer >= 1"))
     run = Path(args.run or "results/zoo")
-    records = store.load_cells(run)
-    if not records:
-        raise UsageError(f"--run {run} holds no cell files (expected {run}/cells/*.json)")
-    compare.check_compared_models(args.a, args.b, run, records)
+    records = compare.load_compared(run, args.a, args.b)
     code = 0
     if args.add_seeds:
         from zoo.bench import auto_seeds
@@ -242,9 +239,7 @@ def cmd_compare(args) -> int:
         if code == EXIT_INTERRUPTED:
             return code
         records = store.load_cells(run)
-    rows = compare.compare(records, args.a, args.b)
-    if not rows:
-        raise UsageError(f"compare: no task in {run} has finished cells of both {args.a} and {args.b}")
+    rows = compare.compared_rows(records, args.a, args.b, run)
     out = run if args.write else Path(args.out) if args.out else None
     if out is not None:
         _writable_dir(out, "--write" if args.write else "--out")

@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import stats
+from zoo.bench import stats, store
 from zoo.bench.record import Record
 from zoo.bench.report import count, natural_key
 from zoo.bench.stats import ALPHA, Comparison, Sample, describe, metric_bounds
+from zoo.values import UsageError
 
 
 def compare(records: list[Record], a: str, b: str) -> list[dict]:
@@ -217,7 +218,6 @@ def verdict_lines(rows: list[dict]) -> list[str]:
 def check_compared_models(a: str, b: str, run: Path, records: list[Record]) -> None:
     """Two different models, each with finished cells in the run; a typo names the known models."""
     import zoo
-    from zoo.bench.matrix import UsageError
     from zoo.bench.ordering import model_key
 
     has = sorted({r.model for r in records if r.done}, key=model_key)
@@ -229,3 +229,20 @@ def check_compared_models(a: str, b: str, run: Path, records: list[Record]) -> N
         raise UsageError(f"compare: {run} has no finished cells of {name}; its models: {', '.join(has) or 'none'}")
     if a == b:
         raise UsageError(f"compare: both models are {a}; name two different ones")
+
+
+def load_compared(run: Path, a: str, b: str) -> list[Record]:
+    """The run's records, once both models are known to have finished cells in it; UsageError if not."""
+    records = store.load_cells(run)
+    if not records:
+        raise UsageError(f"--run {run} holds no cell files (expected {run}/cells/*.json)")
+    check_compared_models(a, b, run, records)
+    return records
+
+
+def compared_rows(records: list[Record], a: str, b: str, run: Path) -> list[dict]:
+    """compare(), refusing (UsageError) a run in which no task has finished cells of both models."""
+    rows = compare(records, a, b)
+    if not rows:
+        raise UsageError(f"compare: no task in {run} has finished cells of both {a} and {b}")
+    return rows
