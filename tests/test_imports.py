@@ -1,5 +1,5 @@
 """The house's imports run one way: the library (zoo/ outside zoo/bench/, and tasks/) never imports the bench,
-and no modules of zoo/ and tasks/ import each other in a circle.
+and no modules of zoo/ and tasks/ import each other in a circle; and `import zoo` itself loads no Keras.
 
 Read from the source with ast, so nothing is imported to check it. Every import counts: at module level, in a
 function (run later, but a circle there is a circle all the same) and under `if TYPE_CHECKING:`. An import names
@@ -10,7 +10,12 @@ its own submodules on the way (Python initialises `zoo` before `zoo.spec`), and 
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_EXCEPTIONS = {"zoo.__main__"}  # `python -m zoo`: the command's program entry, which no module imports
@@ -134,3 +139,16 @@ def test_the_checks_name_what_they_find(tmp_path):
     edges = graph(tmp_path)
     assert bench_imports(edges) == ["zoo.spec imports zoo.bench.cli (line 2)"]
     assert circles(edges) == [["zoo.bench.cli", "zoo.bench.runner", "zoo.bench.cli"]]
+
+
+@pytest.mark.parametrize("first", ["import zoo", "from zoo.scan_rnn import ScanRNN", "import keras"])
+def test_import_zoo_loads_no_keras_and_keras_finds_zoos_classes_whatever_comes_first(first):
+    """`import zoo` leaves the backend open (no Keras), yet `keras.saving.load_model` after `import zoo` finds
+    every zoo class, whichever of the two, or a zoo module that imports Keras itself, comes first."""
+    code = (f"import sys\n{first}\nprint('keras' in sys.modules)\nimport zoo, keras\n"
+            "print(all(keras.saving.get_registered_object(f'zoo>{n}') for n in ('PeepholeLSTMCell', 'ChronoBias', "
+            "'SequencePooling', 'LRUCell')))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == [str(first != "import zoo"), "True"]

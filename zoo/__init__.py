@@ -7,13 +7,16 @@
 Importing zoo never overrides the Keras backend: KERAS_BACKEND or ~/.keras/keras.json chooses it. Where
 neither chose one and Keras's default, TensorFlow, is not installed, the fastest installed one is used.
 
-`import zoo` itself loads no Keras: each name below is imported from its module when first used, so that a
-program (the `rnn-zoo` command) can still choose the backend after importing zoo.
+`import zoo` itself loads no Keras, so that a program (the `rnn-zoo` command) can still choose the backend
+after importing zoo. Its Keras classes load with Keras instead: when anything imports Keras (at once if it is
+loaded already), so that `keras.saving.load_model` finds them; and each name below loads its module when
+first used.
 """
 import importlib
 import importlib.util
 
 from zoo import _keras_backend  # noqa: F401  (before anything imports keras)
+from zoo import _with_keras
 
 __version__ = "0.1.0"
 # Each public name and the module that defines it
@@ -56,3 +59,12 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_PUBLIC})
+
+
+def _load() -> None:
+    """Every public name's module and the built-in models: their Keras classes registered for saving."""
+    for module in ["zoo.models", *dict.fromkeys(_PUBLIC.values())]:
+        importlib.import_module(module)
+
+
+_with_keras.watch(_load)
