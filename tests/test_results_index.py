@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from zoo.bench import index
-from zoo.bench.values import UsageError
+from zoo.values import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "results"

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from zoo.bench import stats, store
 from zoo.bench.ordering import model_key, natural_key
-from zoo.bench.values import UsageError
+from zoo.values import UsageError
 
 INDEX_START, INDEX_END = "<!-- index:start -->", "<!-- index:end -->"
 LEADERBOARD_START, LEADERBOARD_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
