@@ -109,7 +109,8 @@ def test_smoke_matrix_on_the_other_backends(tmp_path, backend):
                    "--set", "imdb.limit=64" if have_imdb else "adding.T=10", "--out", str(tmp_path), backend=backend)
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = store.load_cells(tmp_path)
-    assert {(r.model, r.task) for r in records} == {(m, t) for m in zoo.list_models() for t in task_names}
+    twin = ("attention_bilstm", "copy")  # bilstm's network on a per-step head: not trained twice
+    assert {(r.model, r.task) for r in records} == {(m, t) for m in zoo.list_models() for t in task_names} - {twin}
     assert {r.status for r in records} == {"completed"}
     assert {r.environment.backend for r in records} == {backend}
 

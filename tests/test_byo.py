@@ -68,7 +68,19 @@ def test_your_model_against_lstm_and_gru_in_local_workers(byo_run):
     assert tcn.units is None and tcn.params > 0  # no RecurrentConfig: the builder's own model, counted as built
 
 
-def test_the_api_resumes_the_commands_run_and_compares(byo_run, monkeypatch):
+@pytest.fixture
+def zoo_models_restored():
+    """api.run(imports=...) registers the user's model in this process: gone afterwards, so that later tests
+    list the zoo's own models."""
+    from zoo.registry import MODELS
+    before = set(MODELS.ordered())
+    yield
+    for name in set(MODELS.ordered()) - before:
+        MODELS.remove(name)
+    sys.modules.pop("usermod", None)
+
+
+def test_the_api_resumes_the_commands_run_and_compares(byo_run, monkeypatch, zoo_models_restored):
     """api.run with the command's arguments is the same run (nothing left to train); api.compare its verdicts."""
     mods, out = byo_run
     monkeypatch.syspath_prepend(str(mods))

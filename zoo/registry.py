@@ -68,6 +68,11 @@ class Registry(Generic[T]):
         self._items[name] = item
         return item
 
+    def remove(self, name: str) -> T:
+        """Unregister `name` (a test's or a notebook's own entry); returns what was registered."""
+        self.get(name)
+        return self._items.pop(name)
+
     def names(self, pattern: str = "*", exclude: str | Iterable[str] | None = None) -> list[str]:
         self.load()
         names = [n for n in self._items if fnmatch.fnmatchcase(n, pattern)]
