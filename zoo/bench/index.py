@@ -6,7 +6,7 @@ its title and a list the index reads:
 
     # results/NAME: what it shows
     - Question: what the run answers
-    - Group: matrix | memory horizons | imdb | speed | diagnostics (another name makes a group of its own)
+    - Group: matrix | literature | memory horizons | length generalisation | imdb | speed | diagnostics
     - Command: `rnn-zoo run ... --out results/NAME`   (one line per command)
     - Commit: d2aa2dd
     - Superseded by: OTHER   (optional: the run that replaces it, a folder under results/)
@@ -33,7 +33,7 @@ from zoo.values import UsageError
 
 INDEX_START, INDEX_END = "<!-- index:start -->", "<!-- index:end -->"
 LEADERBOARD_START, LEADERBOARD_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
-GROUPS = ("matrix", "memory horizons", "imdb", "speed", "diagnostics")  # their order; others follow by name
+GROUPS = ("matrix", "literature", "memory horizons", "length generalisation", "imdb", "speed", "diagnostics")  # their order; others follow by name
 KEYS = {"Question": "question", "Group": "group", "Command": "commands", "Commit": "commit",
         "Superseded by": "superseded_by"}
 REQUIRED = ("question", "group", "commands", "commit")
