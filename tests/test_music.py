@@ -1,4 +1,7 @@
 """Polyphonic music: the shared piano rolls, next-frame batches, and the frame-level NLL as Bai et al. compute it."""
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -128,3 +131,25 @@ def test_limit_and_a_training_step(music_dir):
     model.compile("adam", task.loss(), metrics=task.metrics())
     logs = model.train_on_batch(*splits.train[0], return_dict=True)
     assert np.isfinite(logs["loss"]) and logs["nll"] > 0
+
+
+def test_every_tasks_reference_is_a_reference():
+    """Task.reference is what a record stores and the report prints: a Reference or None, for every task."""
+    from tasks.reference import Reference
+    from tasks.registry import TASKS
+    for name in tasks.list_tasks():
+        assert TASKS.get(name).reference is None or isinstance(TASKS.get(name).reference, Reference), name
+    assert TASKS.get("jsb").reference.scores == {"lstm": 8.45, "gru": 8.43, "rnn": 8.91}
+
+
+@pytest.mark.slow  # a CLI run (about 15 s)
+def test_a_music_trial_is_written_read_back_and_shown_beside_bai(music_dir, tmp_path):
+    from zoo.bench import store
+    proc = subprocess.run([sys.executable, "-m", "zoo", "run", "--preset", "smoke", "--models", "gru", "--tasks", "jsb",
+                           "--set", "jsb.limit=4", "--seeds", "1", "--out", str(tmp_path)],
+                          env={**os.environ, "RNN_ZOO_DATA": music_dir}, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (record,) = store.load_cells(tmp_path)
+    assert record.status == "completed" and record.reference.scores["lstm"] == 8.45
+    assert "Published: Bai et al. 2018, Table 1" in (tmp_path / "results.md").read_text()

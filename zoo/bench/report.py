@@ -108,6 +108,9 @@ def render_markdown(records: list[Record], run_info: dict, figures: list[str] = 
                          f"| {r['solved']}/{r['n']} | {_num(r['epochs'], 3)} | {_num(r['seconds_per_epoch'], 3)} "
                          f"| {count(r['sequences_per_second'])} | {_status_note(r['status'])} |")
         lines.append("")
+        reference = next((r.reference for r in records if r.label == label and r.reference), None)
+        if reference and not trained:  # a length task's published scores come with its by-length table
+            lines += [f"Published: {reference.describe()}.", ""]
     lines += sweep.render_markdown(records)
     lines += lengths.render_markdown(records)
     if figures:
