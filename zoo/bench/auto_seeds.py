@@ -4,6 +4,8 @@ undecided, round after round, until every verdict decides or each model has trie
 A round takes each undecided task to the seeds a side its verdict says would decide it (at least one more,
 at most the cap) and trains them through the runner into the run, so a killed round resumes where it stopped:
 finished cells are never trained again. Then the verdicts are computed afresh from the cell files.
+Each round is a look of a group-sequential design (zoo.bench.sequential): its verdicts are tested at the level
+that look may spend, so the error rates hold over all the looks.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from zoo.bench import compare, store
+from zoo.bench import compare, sequential, store
 from zoo.bench.exits import EXIT_INTERRUPTED, EXIT_OK
 from zoo.bench.matrix import Cell
 from zoo.bench.record import Record
@@ -35,12 +37,13 @@ def backend_of(records: list[Record]) -> str:
     return found.pop()
 
 
-def plan(records: list[Record], a: str, b: str, max_seeds: int) -> tuple[list[Cell], list[str]]:
-    """The cells of the next round and one line per task on what happens to it."""
+def plan(records: list[Record], a: str, b: str, max_seeds: int,
+         looks: dict | None = None) -> tuple[list[Cell], list[str]]:
+    """The cells of the next round and one line per task on what happens to it (`looks`: sequential.load's)."""
     cells, lines = [], []
     ours = [r for r in records if r.model in (a, b)]
     backend = backend_of(ours) if ours else ""
-    for row in compare.compare(records, a, b):
+    for row in compare.compare(records, a, b, looks):
         t = row["test"]
         label = row["label"]
         if t.decision != UNDECIDED:
@@ -49,9 +52,7 @@ def plan(records: list[Record], a: str, b: str, max_seeds: int) -> tuple[list[Ce
         if t.needed_by is None and min(t.n_a, t.n_b) >= 2:  # untestable whatever the seeds (a loss <= 0)
             lines.append(f"{label}: undecided, and more seeds cannot help: {t.note}")
             continue
-        have = min(t.n_a, t.n_b)
-        wanted = t.seeds_needed or (max_seeds if t.needed_by else have + 1)  # None: > MOST_SEEDS, or no spread
-        target = min(max_seeds, max(have + 1, wanted))
+        target = sequential.target_seeds(t, max_seeds)
         new = []
         for model, n in ((a, t.n_a), (b, t.n_b)):
             mine = [r for r in ours if r.label == label and r.model == model]
@@ -79,7 +80,10 @@ def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[C
     else 1 if any cell failed, 0 otherwise."""
     code, last = EXIT_OK, None
     for round_ in itertools.count(1):
-        cells, lines = plan(store.load_cells(out), a, b, max_seeds)
+        records = store.load_cells(out)
+        seeds = {row["label"]: min(row["test"].n_a, row["test"].n_b) for row in compare.compare(records, a, b)}
+        looks = sequential.record_looks(out, a, b, max_seeds, seeds)  # this round is a look
+        cells, lines = plan(records, a, b, max_seeds, looks)
         for line in lines:
             say(f"round {round_}: {line}")
         ids = [c.cell_id for c in cells]

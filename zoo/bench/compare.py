@@ -30,15 +30,19 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.bench import stats, store
+from zoo.bench import sequential, stats, store
 from zoo.bench.record import Record
 from zoo.bench.report import count, natural_key
 from zoo.bench.stats import ALPHA, Comparison, Sample, describe, metric_bounds
 from zoo.values import UsageError
 
 
-def compare(records: list[Record], a: str, b: str) -> list[dict]:
-    """One row per task instance that both models ran: statistics, costs and a verdict."""
+def compare(records: list[Record], a: str, b: str, looks: dict | None = None) -> list[dict]:
+    """One row per task instance that both models ran: statistics, costs and a verdict.
+
+    `looks` (sequential.load: the looks --add-seeds took) sets each task's level by the group-sequential
+    design; without it every task is a single look at ALPHA.
+    """
     rows = []
     for label in sorted({r.label for r in records}, key=natural_key):
         runs = {m: [r for r in records if r.label == label and r.model == m and r.done] for m in (a, b)}
@@ -47,9 +51,12 @@ def compare(records: list[Record], a: str, b: str) -> list[dict]:
         head = runs[a][0]
         values = {m: [r.test_metric for r in runs[m]] for m in (a, b)}
         bounds = metric_bounds(head.metric, head.higher_is_better)
-        test = stats.compare_samples(values[a], values[b], stats.margin_for(head.metric), head.higher_is_better)
+        alpha = sequential.alpha_for(looks, label) if looks else ALPHA
+        test = stats.compare_samples(values[a], values[b], stats.margin_for(head.metric), head.higher_is_better,
+                                     alpha=alpha)
         row = {"label": label, "metric": head.metric, "higher_is_better": head.higher_is_better,
-               "baseline": head.baseline, "test": test, "p_value": test.welch_p}
+               "baseline": head.baseline, "test": test, "p_value": test.welch_p, "alpha": alpha,
+               "looks": (looks or {}).get("looks", {}).get(label)}
         for m in (a, b):
             solved = [r for r in runs[m] if r.solved]
             throughput = [r.train_sequences_per_second for r in runs[m] if r.train_sequences_per_second]
@@ -105,9 +112,11 @@ def verdict(row: dict, a: str, b: str) -> str:
            f"{t.n_a} vs {t.n_b} seeds"
     if t.decision == stats.EQUIVALENT and t.welch_p is None:
         text += "; identical results"
-    elif t.decision == stats.EQUIVALENT and t.welch_p < ALPHA:
+    elif t.decision == stats.EQUIVALENT and t.welch_p < row.get("alpha", ALPHA):
         text += "; a real difference, inside the margin"
-    elif t.decision == stats.UNDECIDED:
+    if row.get("alpha", ALPHA) != ALPHA:  # a later look of --add-seeds's sequential design
+        text += f"; tested at {row['alpha']:.2g} (look {len(row.get('looks') or [])} of the sequential design)"
+    if t.decision == stats.UNDECIDED:
         test = {"Welch": "Welch's test finding the difference", "TOST": "TOST showing equivalence"}[t.needed_by]
         text += (f"; about {t.seeds_needed} seeds a side would decide it ({test}, {stats.POWER:.0%} power at the "
                  f"observed difference and spread)" if t.seeds_needed else
@@ -241,8 +250,9 @@ def load_compared(run: Path, a: str, b: str) -> list[Record]:
 
 
 def compared_rows(records: list[Record], a: str, b: str, run: Path) -> list[dict]:
-    """compare(), refusing (UsageError) a run in which no task has finished cells of both models."""
-    rows = compare(records, a, b)
+    """compare() with the looks --add-seeds took in `run`, refusing (UsageError) a run in which no task has
+    finished cells of both models."""
+    rows = compare(records, a, b, sequential.load(run, a, b))
     if not rows:
         raise UsageError(f"compare: no task in {run} has finished cells of both {a} and {b}")
     return rows
