@@ -1,4 +1,4 @@
-"""The `rnn-zoo` command: run, report, list (and compare, gradients)."""
+"""The `rnn-zoo` command: run, report, list (and compare, gradients, tune)."""
 from __future__ import annotations
 
 import argparse
@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--jobs", type=int, default=1, metavar="N",
                       help="with --add-seeds: train N cells at once in local worker processes, as for run (default: 1)")
     add_import(cmp_)
+    cmp_.add_argument("--default-run", metavar="DIR",
+                      help="a run of the default recipe: its verdicts beside --run's, read as tuned (default: the "
+                           "one `rnn-zoo tune --seeds` wrote beside its OUT/final)")
     where = cmp_.add_mutually_exclusive_group()
     where.add_argument("--write", action="store_true", help="also write compare-A-B.md and .png into the run directory")
     where.add_argument("-o", "--out", metavar="DIR", help="also write compare-A-B.md and .png into DIR")
@@ -112,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     add_import(bench)
 
+    from zoo.bench.tune_command import add_parser as add_tune
+
+    add_tune(sub)
+    add_import(sub.choices["tune"])
+
     ls = sub.add_parser("list", help="list models, tasks and presets")
     ls.add_argument("what", nargs="?", choices=["models", "tasks", "presets"], default=None,
                     help="only this kind (default: all three)")
@@ -133,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "keras" not in sys.modules:  # the command's default, not keras.json's: $KERAS_BACKEND, else the fastest
         os.environ["KERAS_BACKEND"] = backends.default_backend()  # (a --backend changes it before Keras loads)
-    trains = args.command in ("run", "bench", "gradients") or getattr(args, "add_seeds", False)
+    trains = args.command in ("run", "bench", "gradients", "tune") or getattr(args, "add_seeds", False)
     from zoo.bench.quiet import quiet_startup
 
     quiet_startup(getattr(args, "verbose", False), trains=trains)
@@ -146,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "compare":
             return cmd_compare(args)
+        if args.command == "tune":
+            from zoo.bench.tune_command import main_args as tune_main  # Optuna only where asked for
+
+            return tune_main(args)
         if args.command == "bench":
             from zoo.bench import speed
 
@@ -246,7 +258,15 @@ def cmd_compare(args) -> int:
     skipped = compare.not_compared(records, args.a, args.b)
     text = compare.render(rows, args.a, args.b, run, skipped)
     print(text)
-    print("\n".join(compare.verdict_lines(rows) + [f"{line}: not compared" for line in skipped]))
+    default_run = Path(args.default_run) if args.default_run else compare.default_run_of(run)
+    if default_run is not None:  # a tuned run: its verdicts beside the default recipe's
+        default_records = store.load_cells(default_run)
+        if args.default_run and not default_records:
+            raise UsageError(f"--default-run {default_run} holds no cell files")
+        lines = compare.tuned_lines(rows, compare.compare(default_records, args.a, args.b))
+    else:
+        lines = compare.verdict_lines(rows)
+    print("\n".join(lines + [f"{line}: not compared" for line in skipped]))
     if out is None:
         if not args.add_seeds:  # with it, cells were written
             print("(nothing written: --write saves compare-A-B.md and .png into the run, -o DIR into DIR)",

@@ -37,6 +37,27 @@ from zoo.bench.stats import ALPHA, Comparison, Sample, describe, metric_bounds
 from zoo.values import UsageError
 
 
+MARKER = "tuned.json"  # in a run of `rnn-zoo tune --seeds`' best configurations (OUT/final): its default run
+
+
+def default_run_of(run: Path) -> Path | None:
+    """The default-recipe run beside a tuned run (OUT/final -> OUT/default), or None when `run` is not tuned."""
+    import json
+
+    marker = Path(run) / MARKER
+    if not marker.is_file():
+        return None
+    return (Path(run) / json.loads(marker.read_text())["default_run"]).resolve()
+
+
+def tuned_lines(rows: list[dict], default_rows: list[dict] | None) -> list[str]:
+    """'label: tuned: VERDICT; default recipe: VERDICT', so a reader sees whether tuning changed the answer."""
+    default = {r["label"]: r["verdict"] for r in default_rows or []}
+    return [f"{r['label']}: tuned: {r['verdict']}" + (f"; default recipe: {default[r['label']]}"
+                                                      if r["label"] in default else "; no default-recipe run")
+            for r in rows]
+
+
 def compare(records: list[Record], a: str, b: str, looks: dict | None = None) -> list[dict]:
     """One row per task instance that both models ran: statistics, costs and a verdict.
 

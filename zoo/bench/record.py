@@ -93,6 +93,8 @@ class Record:
     error: str | None  # why it diverged, failed or was interrupted
     wall_seconds: float
     traceback: str | None = _optional()  # failed trials only
+    # a trial of `rnn-zoo tune` (zoo.bench.tune): its study, Optuna's trial number, "complete" or "pruned"
+    tuning: dict[str, Any] | None = _optional()
     # scored trials (completed or diverged)
     metric: str | None = _scored()  # the task's test metric, e.g. "mse"
     higher_is_better: bool | None = _scored()

@@ -99,8 +99,9 @@ def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> k
 
 
 def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: Path | None = None,
-               stop_requested: Callable[[], bool] = lambda: False) -> Record:
-    """Build, train (early stopping on validation, best weights restored) and test one cell.
+               stop_requested: Callable[[], bool] = lambda: False, callbacks: tuple = ()) -> Record:
+    """Build, train (early stopping on validation, best weights restored) and test one cell; `callbacks` join
+    Keras's (tune's pruner watches the validation metric through one).
 
     Raises KeyboardInterrupt, from plain Python, when `stop_requested()` turned true meanwhile.
     """
@@ -115,7 +116,7 @@ def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: P
     monitor = f"val_{task.monitor or task.metric}"
     callbacks = [clock, nan_guard, StopWhen(stop_requested), keras.callbacks.EarlyStopping(
         monitor, mode="max" if task.higher_is_better and not task.monitor else "min", patience=recipe.patience,
-        restore_best_weights=True)]
+        restore_best_weights=True), *callbacks]
     if tensorboard is not None:
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard / cell.cell_id)))
 

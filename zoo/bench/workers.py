@@ -57,7 +57,7 @@ class DataCache:
 
 
 def train_one(cell: Cell, settings: Settings, data: DataCache,
-              stop_requested: Callable[[], bool] = lambda: False) -> Record:
+              stop_requested: Callable[[], bool] = lambda: False, callbacks: tuple = ()) -> Record:
     """The cell's record; an exception becomes a `failed` record (one broken cell must not stop the matrix).
     KeyboardInterrupt (from `stop_requested`) goes through."""
     start = time.perf_counter()
@@ -65,7 +65,7 @@ def train_one(cell: Cell, settings: Settings, data: DataCache,
         check_backend(cell)
         return train_cell(cell, data.get(cell), verbose=settings.verbose,
                           tensorboard=Path(settings.tensorboard) if settings.tensorboard else None,
-                          stop_requested=stop_requested)
+                          stop_requested=stop_requested, callbacks=callbacks)
     except Exception as err:
         return base_record(cell, "failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc(),
                            wall_seconds=time.perf_counter() - start)

@@ -1,0 +1,60 @@
+"""What `rnn-zoo tune` searches for each model: the training recipe, dropout and depth for all, chrono gate
+initialisation where the model has gates, the eigenvalue ring where it is the LRU.
+
+Units are never searched: every trial keeps the model at the study's parameter budget (`model.params`,
+zoo.budget), so a deeper trial gets fewer units and tuning cannot buy capacity. Which options a model takes
+is asked of zoo.check_model, not listed here, so a new family joins the search by what it supports.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import zoo
+
+# Greff et al. 2017 searched the learning rate log-uniformly over decades; Bai et al. 2018 up to 3 layers
+# and four optimizers.
+LEARNING_RATE = (1e-4, 3e-2)
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+BATCH_SIZES = (16, 32, 64, 128)
+CLIPNORMS = (0.0, 1.0, 5.0)  # 0: no clipping
+DROPOUT = (0.0, 0.5)
+LAYERS = (1, 3)
+GATE_INITS = ("default", "chrono")
+R_MAX = (0.9, 0.9999)  # the LRU's ring: r_max, and r_min as a fraction of it (r_min < r_max by construction)
+
+
+def _accepts(model: str, spec, **hparams) -> bool:
+    try:
+        zoo.check_model(model, spec, **hparams)
+    except ValueError:
+        return False
+    return True
+
+
+def space(model: str, spec) -> list[str]:
+    """The names of the hyperparameters searched for `model` on a task of `spec`."""
+    names = ["learning_rate", "optimizer", "batch_size", "clipnorm", "dropout"]
+    if _accepts(model, spec, num_layers=2):
+        names.append("num_layers")
+    if _accepts(model, spec, gate_init="chrono"):  # variable-length inputs would need a chrono_tmax: not searched
+        names.append("gate_init")
+    if _accepts(model, spec, r_min=0.5, r_max=0.99):
+        names += ["r_max", "r_min_fraction"]
+    return names
+
+
+def suggest(trial, names: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One trial's (model hyperparameters, recipe fields), drawn by an Optuna trial (or a FixedTrial)."""
+    recipe = {"learning_rate": trial.suggest_float("learning_rate", *LEARNING_RATE, log=True),
+              "optimizer": trial.suggest_categorical("optimizer", OPTIMIZERS),
+              "batch_size": trial.suggest_categorical("batch_size", BATCH_SIZES),
+              "clipnorm": trial.suggest_categorical("clipnorm", CLIPNORMS) or None}
+    hparams = {"dropout": trial.suggest_float("dropout", *DROPOUT)}
+    if "num_layers" in names:
+        hparams["num_layers"] = trial.suggest_int("num_layers", *LAYERS)
+    if "gate_init" in names:
+        hparams["gate_init"] = trial.suggest_categorical("gate_init", GATE_INITS)
+    if "r_max" in names:
+        r_max = trial.suggest_float("r_max", *R_MAX)
+        hparams.update(r_max=r_max, r_min=r_max * trial.suggest_float("r_min_fraction", 0.0, 0.99))
+    return hparams, recipe
