@@ -167,16 +167,27 @@ def _tiny_cell() -> Cell:
 def test_kill_9_mid_study_then_the_same_command_ends_with_exactly_its_trials(tmp_path):
     proc = _tune(tmp_path, "--trials", "4")
     deadline = time.time() + 300
-    while time.time() < deadline and len(list(store.cells_dir(tmp_path).glob("*.json"))) < 1:
+
+    def running() -> list:  # a trial after the first one, mid-training
+        if not (tmp_path / tune.JOURNAL).is_file() or not list(store.cells_dir(tmp_path).glob("*.json")):
+            return []
+        try:
+            return [t for t in load(tmp_path, _tiny_cell()).get_trials(states=(TrialState.RUNNING,)) if t.number]
+        except KeyError:  # the study is not created yet
+            return []
+
+    while time.time() < deadline and not running():
         time.sleep(0.2)
-    time.sleep(1.0)  # into the next trial
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    (killed,) = running()
     again = _tune(tmp_path, "--trials", "4")
     assert again.wait(timeout=600) == 0, again.stderr.read()
     study = load(tmp_path, _tiny_cell())
     assert len(study.get_trials(states=tune.FINISHED)) == 4
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
+    assert study.trials[killed.number].state == TrialState.FAIL  # failed at once: its pid is gone
+    assert [t.user_attrs["retry_of"] for t in study.trials if "retry_of" in t.user_attrs] == [killed.number]
     numbers = {r.tuning["trial"] for r in store.load_cells(tmp_path)}
     assert {t.number for t in study.get_trials(states=tune.FINISHED)} <= numbers
 

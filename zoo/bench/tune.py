@@ -126,15 +126,14 @@ class ReportValidation(keras.callbacks.Callback):
 
 
 def fail_dead_trials(study: optuna.Study) -> int:
-    """Fail every RUNNING trial whose process is gone, and ask for its parameters again; returns how many."""
+    """Fail every RUNNING trial whose process is gone, and ask for its parameters again; returns how many.
+    Call it holding the lock (every process of a study must share OUT/tune.lock: OUT on a shared disk)."""
     n = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = t.system_attrs
         started = t.datetime_start.timestamp() if t.datetime_start else 0.0
-        # no pid: its process died between asking and signing the trial, unless it is still that young
-        gone = time.time() - started > store.STALE_SECONDS if "pid" not in attrs else \
-            store.writer_is_gone(attrs["host"], attrs["pid"], attrs.get("heartbeat", started))
-        if gone:
+        # no pid: its process died between asking and signing it, since both happen under the lock we hold
+        if "pid" not in attrs or store.writer_is_gone(attrs["host"], attrs["pid"], attrs.get("heartbeat", started)):
             study._storage.set_trial_system_attr(t._trial_id, "failed_because", "its process died")
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
             study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
@@ -162,7 +161,7 @@ def ask(study: optuna.Study, out: Path, trials: int) -> optuna.Trial | None:
             "failed_because" in t.system_attrs for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
         if sum(counts.values()) >= trials or failed >= MAX_FAILURES:
             return None
-        trial = study.ask()
+        trial = study.ask()  # signed before the lock is released: an unsigned RUNNING trial is a dead one
         for key, value in (("host", store.HOST), ("pid", os.getpid()), ("heartbeat", time.time())):
             trial.storage.set_trial_system_attr(trial._trial_id, key, value)
         return trial
