@@ -1,7 +1,7 @@
 """How much compute `rnn-zoo tune`'s pruner saves: the same study (model, task, sampler and its seed, trial count)
 with the pruner and without it, timed. A benchmark, not a test:
 
-    python -m zoo.bench.pruner_bench --trials 12 --out runs/pruner-bench [--pruner median] [--set ...]
+    KERAS_BACKEND=jax python -m zoo.bench.pruner_bench --trials 12 --out runs/pruner-bench [--pruner median] [--set ...]
 
 Prints and writes OUT/pruner-bench.json: wall seconds, epochs trained and the best validation score of each.
 """
@@ -26,10 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", action="append", default=None, help="as for run (default: a small adding task)")
     p.add_argument("--out", default="runs/pruner-bench")
     args = p.parse_args(argv)
+    import keras
+
     from zoo.bench.cli import matrix_from_args
 
+    # the backend Keras already has (importing zoo.bench imported it): set KERAS_BACKEND=jax to bench JAX
     cells = matrix_from_args(argparse.Namespace(preset="smoke", models=args.model, tasks=args.task, seeds="1",
-                                                set=args.set or SMALL, backend=None, relaunch=None))
+                                                set=args.set or SMALL, backend=keras.backend.backend(),
+                                                relaunch=None))
     from zoo.bench import backends, store, tune
 
     backends.make_deterministic()

@@ -223,6 +223,7 @@ def objective_value(record: Record, task) -> float | None:
 def work(cells: list[Cell], out: Path, trials: int, storage_url: str | None, sampler: str, pruner: str,
          worker: int, stop_requested: Callable[[], bool], say: Callable[[str], None] | None) -> None:
     """Run trials of every study until each has `trials` finished; `say` (the main process) tells progress."""
+    out.mkdir(parents=True, exist_ok=True)
     storage = storage_for(out, storage_url)
     data = DataCache()
     for cell in cells:
