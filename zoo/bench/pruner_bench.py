@@ -28,13 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     import keras
 
-    from zoo.bench.cli import matrix_from_args
+    from zoo.bench.experiment import matrix_from_args
 
     # the backend Keras already has (importing zoo.bench imported it): set KERAS_BACKEND=jax to bench JAX
     cells = matrix_from_args(argparse.Namespace(preset="smoke", models=args.model, tasks=args.task, seeds="1",
                                                 set=args.set or SMALL, backend=keras.backend.backend(),
                                                 relaunch=None))
-    from zoo.bench import backends, store, tune
+    from zoo import backends
+    from zoo.bench import store, tune
 
     backends.make_deterministic()
     out, result = Path(args.out), {"trials": args.trials, "model": args.model, "task": cells[0].label}
