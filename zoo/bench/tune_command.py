@@ -144,9 +144,8 @@ def local_workers(args) -> int:
 
 
 def _ray_work(argv: list[str]) -> int:
-    from zoo.bench.cli import main
-
-    return main(argv)
+    """A Ray task: this command as a worker process on the task's node, as --jobs starts them locally."""
+    return subprocess.run([sys.executable, "-m", "zoo", *argv]).returncode
 
 
 def ray_workers(args) -> int:
