@@ -69,8 +69,11 @@ def test_the_search_space_follows_what_each_model_takes_and_never_its_units():
     assert not {"units", "params"} & set(search_space.space("lru", spec))
     hparams, recipe = search_space.suggest(optuna.trial.FixedTrial(
         {"learning_rate": 1e-3, "optimizer": "sgd", "batch_size": 16, "clipnorm": 0.0, "dropout": 0.1,
-         "num_layers": 2, "r_max": 0.99, "r_min_fraction": 0.5}), search_space.space("lru", spec))
+         "num_layers": 2, "r_max": 0.99, "r_min_fraction": 0.5}), search_space.space("lru", spec), 32)
     assert recipe["clipnorm"] is None and hparams["r_min"] < hparams["r_max"] and "units" not in hparams
+    # batch sizes around the run's own: JSB's batches of 4 are not searched at 64 or 128
+    assert search_space.batch_sizes(4) == [2, 4, 8, 16] and search_space.batch_sizes(32) == [16, 32, 64, 128]
+    assert search_space.batch_sizes(1) == [1, 2, 4]
 
 
 def test_a_study_ends_with_exactly_its_trials_each_a_record(tmp_path, fake):

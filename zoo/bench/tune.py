@@ -191,7 +191,8 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, base: Cell, out: Path, d
               stop_requested: Callable[[], bool]) -> Record:
     """Train one trial, write its record, tell the study (complete, pruned or failed)."""
     task = tasks.create_task(base.task, **base.task_params)
-    hparams, recipe = search_space.suggest(trial, search_space.space(base.model, task.spec))
+    hparams, recipe = search_space.suggest(trial, search_space.space(base.model, task.spec),
+                                           validate_recipe(base.recipe, base.task)["batch_size"])
     cell = TrialCell(base.model, base.task, base.task_params, base.seed, merge_hparams(base.hparams, hparams),
                      validate_recipe({**base.recipe, **recipe}, base.task), base.label, base.backend,
                      trial=trial.number)

@@ -32,7 +32,8 @@ def best_cell(study: optuna.Study, base: Cell) -> Cell:
     """The study's best trial as a cell (seed TUNING_SEED): its draws replayed through the search space."""
     spec = tasks.create_task(base.task, **base.task_params).spec
     fixed = optuna.trial.FixedTrial(study.best_trial.params)
-    hparams, recipe = search_space.suggest(fixed, search_space.space(base.model, spec))
+    hparams, recipe = search_space.suggest(fixed, search_space.space(base.model, spec),
+                                           validate_recipe(base.recipe, base.task)["batch_size"])
     return dataclasses.replace(base, hparams=merge_hparams(base.hparams, hparams),
                                recipe=validate_recipe({**base.recipe, **recipe}, base.task))
 
