@@ -51,8 +51,10 @@ class RayExecutor:
     """Cells as Ray tasks needing `cpus` CPUs (and `gpus` GPUs) each; a task's threads follow its CPUs."""
 
     def __init__(self, address: str | None = None, cpus: int = 1, gpus: float = 0, local_cpus: int | None = None,
-                 verbose: bool = False):
+                 verbose: bool = False, worker_output: bool | None = None):
         self.address, self.cpus, self.gpus, self.verbose = address, cpus, gpus, verbose
+        # the workers' stdout and stderr here (default: with --verbose); tune's workers print its progress
+        self.worker_output = verbose if worker_output is None else worker_output
         self.local_cpus = local_cpus  # a local instance's CPUs (default: all of this machine's)
         self._refs: dict[object, tuple[Cell, float]] = {}
         self._remote = None
@@ -75,7 +77,7 @@ class RayExecutor:
         for name in ("TF_CPP_MIN_LOG_LEVEL", "RNN_ZOO_DATA", "PYTHONPATH"):  # what the driver's cells rely on
             if name in os.environ:
                 env[name] = os.environ[name]
-        options = dict(runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=self.verbose,
+        options = dict(runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=self.worker_output,
                        logging_level="INFO" if self.verbose else "WARNING")
         if self.address is None:  # "local": a new instance even where `ray start` runs one on this machine
             options.update(address="local", num_cpus=self.local_cpus)

@@ -153,7 +153,8 @@ def ray_workers(args) -> int:
 
     from zoo.bench import ray_executor
 
-    executor = ray_executor.RayExecutor(args.address, args.cpus_per_cell, args.gpus_per_cell, verbose=args.verbose)
+    executor = ray_executor.RayExecutor(args.address, args.cpus_per_cell, args.gpus_per_cell, verbose=args.verbose,
+                                        worker_output=True)  # the trials' progress lines come from the workers
     executor.connect()
     remote = ray.remote(_ray_work).options(num_cpus=args.cpus_per_cell, num_gpus=args.gpus_per_cell)
     refs = [remote.remote(worker_argv(args, i + 1)) for i in range(executor.capacity())]
