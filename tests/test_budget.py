@@ -7,8 +7,8 @@ import tasks
 import zoo
 from zoo import budget
 from zoo.bench.cli import main as cli_main
-from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, parse_sets
-from zoo.bench.presets import merge_hparams
+from zoo.bench.design.matrix import MatrixSpec, UsageError, build_cells, parse_sets
+from zoo.bench.design.presets import merge_hparams
 from zoo.budget import count_params, parse_params, units_for_params
 
 MNIST = tasks.create_task("smnist").spec  # 784 steps of 1 pixel, 10 classes

@@ -7,8 +7,8 @@ import tasks
 import zoo
 from tasks.base import Recipe
 from zoo.bench.cli import main as cli_main
-from zoo.bench.matrix import MatrixSpec, build_cells, expand_models
-from zoo.bench.train import compile_for
+from zoo.bench.design.matrix import MatrixSpec, build_cells, expand_models
+from zoo.bench.execution.train import compile_for
 
 NEXT_STEP = zoo.Spec(zoo.InputSpec(length=None, features=3), zoo.OutputSpec("step_multilabel", 3))
 TINY_ADDING = dict(T=6, n_train=8, n_val=8, n_test=8)

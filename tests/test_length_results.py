@@ -4,12 +4,13 @@ import json
 
 import pytest
 
-from zoo.bench import lengths, plots, report, store
+from zoo.bench.execution import lengths, store
+from zoo.bench.reporting import plots, report
 from zoo.bench.cli import main
 from tasks.criterion import Criterion
-from zoo.bench.matrix import Cell
+from zoo.bench.design.matrix import Cell
 from tasks.reference import Reference
-from zoo.bench.train import base_record
+from zoo.bench.execution.train import base_record
 
 SOLVED = Criterion("accuracy", 0.9, higher_is_better=True)
 

@@ -1,4 +1,4 @@
-"""The typed trial record (zoo/bench/record.py): every committed cell file reads and writes back
+"""The typed trial record (zoo/bench/execution/record.py): every committed cell file reads and writes back
 byte for byte, older files' missing keys read as what they meant, a bad file names its field."""
 import json
 import shutil
@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from zoo.bench import report, store
+from zoo.bench.reporting import report
+from zoo.bench.execution import store
 from zoo.bench.cli import main
 from tasks.criterion import Criterion
-from zoo.bench.matrix import Cell
-from zoo.bench.record import OLD_BACKEND, Record, RecordError
+from zoo.bench.design.matrix import Cell
+from zoo.bench.execution.record import OLD_BACKEND, Record, RecordError
 from tasks.reference import Reference
-from zoo.bench.train import base_record
+from zoo.bench.execution.train import base_record
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = sorted(REPO.glob("results/*/cells/*.json"))

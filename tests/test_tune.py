@@ -12,10 +12,12 @@ import pytest
 from optuna.trial import TrialState
 
 import tasks
-from zoo.bench import compare, search_space, store, tune, tune_final
+from zoo.bench.experiment import compare, tune, tune_final
+from zoo.bench.design import search_space
+from zoo.bench.execution import store
 from zoo.bench.cli import main
-from zoo.bench.matrix import Cell
-from zoo.bench.train import base_record
+from zoo.bench.design.matrix import Cell
+from zoo.bench.execution.train import base_record
 
 PARAMS = {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}
 CELL = Cell("lstm", "adding", PARAMS, 0, {"params": 120}, {"batch_size": 16, "epochs": 3, "patience": 3,

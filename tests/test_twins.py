@@ -2,9 +2,9 @@
 import json
 
 import zoo
-from zoo.bench import store
+from zoo.bench.execution import store
 from zoo.bench.cli import main as cli_main
-from zoo.bench.matrix import MatrixSpec, build_cells, expand_models
+from zoo.bench.design.matrix import MatrixSpec, build_cells, expand_models
 
 TINY = dict(T=4, n_train=8, n_val=8, n_test=8)
 TWIN = ("attention_bilstm: the same network as bilstm here (a per-step head never pools, so "

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from zoo.bench.exits import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
+from zoo.bench.execution.exits import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
 
 # Errors of the disk rather than of the program: one line and EXIT_NO_SPACE, never a traceback.
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
@@ -27,7 +27,7 @@ def add_import(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     import zoo
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.design.presets import PRESETS
 
     p = Parser(prog="rnn-zoo", description="Train and compare recurrent models on memory tasks.",
                epilog="Without a command, rnn-zoo prints this help and exits 2.")
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
     rep.add_argument("run_dir", help="a folder written by `rnn-zoo run` (holding cells/*.json)")
     rep.add_argument("--index", action="store_true", help="run_dir is a folder of runs (results): rebuild its "
-                     "README.md index, index.csv and the project README's leaderboard (zoo/bench/index.py)")
+                     "README.md index, index.csv and the project README's leaderboard (zoo/bench/reporting/index.py)")
 
     cmp_ = sub.add_parser("compare", help="compare two models over seeds on every task of a run (prints; "
                                              "writes files only with --write or -o)")
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if "keras" not in sys.modules:  # the command's default, not keras.json's: $KERAS_BACKEND, else the fastest
         os.environ["KERAS_BACKEND"] = backends.default_backend()  # (a --backend changes it before Keras loads)
     trains = args.command in ("run", "bench", "gradients", "tune") or getattr(args, "add_seeds", False)
-    from zoo.bench.quiet import quiet_startup
+    from zoo.bench.execution.quiet import quiet_startup
 
     quiet_startup(getattr(args, "verbose", False), trains=trains)
     from zoo.values import UsageError
@@ -159,12 +159,12 @@ def main(argv: list[str] | None = None) -> int:
 
             return tune_main(args)
         if args.command == "bench":
-            from zoo.bench import speed
+            from zoo.bench.speed import speed
 
             return speed.worker(args) if args.worker else speed.main_args(args)
         if args.command == "gradients":
-            from zoo.bench import store
-            from zoo.bench.gradients import main_args
+            from zoo.bench.execution import store
+            from zoo.bench.experiment.gradients import main_args
 
             store.check_writable(args.out)
             return main_args(args)
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_list(args) -> int:
     import tasks
     import zoo
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.design.presets import PRESETS
 
     if args.what in (None, "models"):
         print("models:")
@@ -202,19 +202,20 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args, argv: list[str]) -> int:
-    from zoo.bench.experiment import run_from_args
+    from zoo.bench.experiment.experiment import run_from_args
 
     code, _ = run_from_args(args, "rnn-zoo " + shlex.join(argv))
     return code
 
 
 def cmd_report(args) -> int:
-    from zoo.bench import report, store
+    from zoo.bench.reporting import report
+    from zoo.bench.execution import store
     from zoo.values import UsageError
 
     out = Path(args.run_dir)
     if args.index:
-        from zoo.bench import index
+        from zoo.bench.reporting import index
 
         for path in index.write(out):
             print(path)
@@ -228,8 +229,9 @@ def cmd_report(args) -> int:
 
 def cmd_compare(args) -> int:
     """Print the statistics and verdicts; write the .md and chart only where asked (never by default)."""
-    from zoo.bench import compare, store
-    from zoo.bench.matrix import UsageError
+    from zoo.bench.experiment import compare
+    from zoo.bench.execution import store
+    from zoo.bench.design.matrix import UsageError
 
     if args.add_seeds and args.run is None:  # it trains into the run: never into the committed default by accident
         raise UsageError("compare --add-seeds trains into the run: name it with --run DIR")
@@ -243,7 +245,7 @@ def cmd_compare(args) -> int:
     records = compare.load_compared(run, args.a, args.b)
     code = 0
     if args.add_seeds:
-        from zoo.bench import auto_seeds
+        from zoo.bench.experiment import auto_seeds
 
         store.check_writable(run, "--run")
         code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch,
@@ -272,7 +274,7 @@ def cmd_compare(args) -> int:
             print("(nothing written: --write saves compare-A-B.md and .png into the run, -o DIR into DIR)",
                   file=sys.stderr)
         return code
-    from zoo.bench import plots  # matplotlib only when a chart is wanted
+    from zoo.bench.reporting import plots  # matplotlib only when a chart is wanted
 
     md = out / f"compare-{args.a}-{args.b}.md"
     store.write_atomic(md, text)
@@ -281,7 +283,7 @@ def cmd_compare(args) -> int:
 
 
 def _writable_dir(path: Path, flag: str) -> None:
-    from zoo.bench.matrix import UsageError
+    from zoo.bench.design.matrix import UsageError
 
     try:
         path.mkdir(parents=True, exist_ok=True)
