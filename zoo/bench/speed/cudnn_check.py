@@ -20,6 +20,7 @@ import numpy as np
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
 from zoo.bench.execution.metadata import cudnn_eligible, recurrent_layers
+from zoo.bench.speed.timing import alternate
 from zoo.packed_rnn import masked_reference, packing_everywhere
 
 
@@ -134,12 +135,11 @@ def _packed_vs_masked(name: str, x, y, spec: Spec, loss: str, args) -> dict:
     packed = build(name, spec, None, args.units, loss)
     masked = masked_reference(packed)
     masked.compile(keras.optimizers.Adam(1e-3), loss)
-    rates = {"packed": [], "masked": []}
     for model in (packed, masked):
         time_fit(model, x[:args.batch * 2], y[:args.batch * 2], args.batch, 1, warm_up=False)  # trace
-    for _ in range(args.rounds):
-        for key, model in (("packed", packed), ("masked", masked)):
-            rates[key].append(time_fit(model, x, y, args.batch, args.epochs, warm_up=False)["sequences_per_second"])
+    rates = alternate({key: lambda model=model: time_fit(model, x, y, args.batch, args.epochs,
+                                                         warm_up=False)["sequences_per_second"]
+                       for key, model in (("packed", packed), ("masked", masked))}, args.rounds)
     row = {"model": name, "paths": {"packed": kernel_paths(packed, x[:4]), "masked": kernel_paths(masked, x[:4])},
            **rates}
     show = lambda r: "/".join(f"{v:,.0f}" for v in r)  # noqa: E731

@@ -11,6 +11,7 @@ recomputed over plain, from the means.
 from __future__ import annotations
 
 import argparse
+import functools
 
 import numpy as np
 
@@ -31,6 +32,7 @@ def main(argv=None) -> int:
     from tasks.base import Recipe
     from zoo.bench.design.presets import PRESETS
     from zoo.bench.speed.speed import epoch_rate, synthetic
+    from zoo.bench.speed.timing import alternate
     from zoo.bench.execution.train import compile_for
     from zoo.recompute import recomputes_here, recomputing
 
@@ -51,12 +53,10 @@ def main(argv=None) -> int:
                 with recomputing(recompute):
                     models[recompute] = compile_for(task, name, preset.hparams_for(task_name), recipe)
             batches = tasks.Batches(x, y, recipe.batch_size, seed=0)
-            rates = {False: [], True: []}
             for model in models.values():
                 model.fit(batches, epochs=1, verbose=0)  # compiles the step
-            for _ in range(args.rounds):
-                for recompute, model in models.items():
-                    rates[recompute].append(epoch_rate(model, batches, len(x)))
+            rates = alternate({recompute: functools.partial(epoch_rate, model, batches, len(x))
+                               for recompute, model in models.items()}, args.rounds)
             show = lambda values: " / ".join(f"{v:,.0f}" for v in values)  # noqa: E731
             print(f"| {task.describe()} | {name} | {show(rates[False])} | {show(rates[True])} | "
                   f"{np.mean(rates[True]) / np.mean(rates[False]):.2f}x |", flush=True)

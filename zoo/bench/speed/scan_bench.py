@@ -20,6 +20,7 @@ separates configs.)
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 
@@ -28,6 +29,7 @@ import numpy as np
 
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
+from zoo.bench.speed.timing import alternate, per_second
 from zoo.builder import MIXERS, directions, mixer
 from zoo.scan import METHODS, default_method
 
@@ -100,14 +102,13 @@ def measure(configs: list[str], T: int, units: int, batch: int, batches: int, ro
         models[config] = build(config, T, units)
         models[config].train_on_batch(x[:batch], y[:batch])  # trace and compile
         stream(f"  built {config} (T={T}) in {time.perf_counter() - start:.1f} s")
-    best = {c: 0.0 for c in configs}
-    for _ in range(rounds):
-        for config, model in models.items():
-            start = time.perf_counter()
-            for i in range(batches):
-                model.train_on_batch(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch])
-            best[config] = max(best[config], batch * batches / (time.perf_counter() - start))
-    return best
+    def train(model) -> None:
+        for i in range(batches):
+            model.train_on_batch(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch])
+
+    rates = alternate({config: functools.partial(per_second, batch * batches, functools.partial(train, model))
+                       for config, model in models.items()}, rounds)
+    return {config: max(values, default=0.0) for config, values in rates.items()}
 
 
 def table(results: dict[int, dict[str, float]], reference: str = "lstm") -> str:

@@ -7,15 +7,16 @@ untimed epoch that compiles the step.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 from zoo import backends
+from zoo.bench.speed.timing import alternate, per_second
 
 
 def measure(cell, sequences: int) -> dict:
@@ -38,9 +39,7 @@ def measure(cell, sequences: int) -> dict:
 
 def epoch_rate(model, batches, sequences: int) -> float:
     """Training sequences/s of one epoch of `fit` over `batches` (`sequences` of them), timed."""
-    start = time.perf_counter()
-    model.fit(batches, epochs=1, verbose=0)
-    return sequences / (time.perf_counter() - start)
+    return per_second(sequences, lambda: model.fit(batches, epochs=1, verbose=0))
 
 
 def synthetic(task, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -66,6 +65,10 @@ def worker(args) -> int:
     return 0
 
 
+class _ChildFailed(Exception):
+    """A backend's child process failed (its stderr printed): the bench stops there."""
+
+
 def main_args(args) -> int:
     """Parent: alternate the backends over `rounds`, then print one table."""
     from zoo.values import UsageError
@@ -86,15 +89,20 @@ def main_args(args) -> int:
     child += [f"--models={args.models}"] if args.models else []
     child += [f"--tasks={args.tasks}"] if args.tasks else []
     child += [f"--import={name}" for name in args.imports]
-    rows = []
-    for round_ in range(args.rounds):
-        for name in names:
-            print(f"round {round_ + 1}/{args.rounds}: {name} ...", file=sys.stderr, flush=True)
-            proc = subprocess.run(child, env={**os.environ, "KERAS_BACKEND": name}, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(proc.stderr[-3000:], file=sys.stderr)
-                return 1
-            rows += [{**json.loads(line), "round": round_} for line in proc.stdout.splitlines() if line.startswith("{")]
+    def run(name: str):
+        proc = subprocess.run(child, env={**os.environ, "KERAS_BACKEND": name}, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            raise _ChildFailed
+        return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+    try:
+        runs = alternate({name: functools.partial(run, name) for name in names}, args.rounds,
+                         lambda round_, name: print(f"round {round_ + 1}/{args.rounds}: {name} ...",
+                                                    file=sys.stderr, flush=True))
+    except _ChildFailed:
+        return 1
+    rows = [{**row, "round": round_} for round_ in range(args.rounds) for name in names for row in runs[name][round_]]
     print(render(rows, names, args))
     if args.json:
         with open(args.json, "w") as f:
