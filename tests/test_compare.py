@@ -508,10 +508,10 @@ UNDECIDED_FOREVER = (0.05, 0.5)  # both models alike, seeds a factor 10 apart: n
 
 def seeded_record(model, label, seed, value, status="completed"):
     """A record whose config is a real tiny cell, so that --add-seeds can train more of it."""
-    from zoo.bench.design.matrix import Cell
+    from zoo.bench.design.matrix import Trial
 
     task = label.split("(")[0]
-    cell = Cell(model, task, {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}, seed, {"units": 2},
+    cell = Trial(model, task, {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}, seed, {"units": 2},
                 {"batch_size": 16, "epochs": 1, "patience": 1}, label, "jax 0.0")
     kw = dict(metric="cross_entropy", extra_test={"recall_accuracy": 0.1}) if task == "copy" else {}
     data = {**fake_record(model, task, label, seed, value, **kw).to_json(), "cell_id": cell.cell_id,

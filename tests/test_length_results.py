@@ -8,7 +8,7 @@ from zoo.bench.execution import lengths, store
 from zoo.bench.reporting import plots, report
 from zoo.bench.cli import main
 from tasks.criterion import Criterion
-from zoo.bench.design.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from tasks.reference import Reference
 from zoo.bench.execution.train import base_record
 
@@ -33,7 +33,7 @@ def test_scores_within_and_beyond_training_and_how_far_they_hold():
 
 
 def record(model, seed, points, task="parity_check"):
-    cell = Cell(model, task, {"max_length": 40}, seed, {"units": 4}, {"batch_size": 8}, task, "jax 0.1")
+    cell = Trial(model, task, {"max_length": 40}, seed, {"units": 4}, {"batch_size": 8}, task, "jax 0.1")
     scores = curve(*points)
     test = lengths.beyond_training(scores, [1, 40])
     return base_record(

@@ -20,7 +20,7 @@ import pytest
 
 from zoo.bench.execution import claims, store, workers
 from zoo.bench.execution.claims import Claims
-from zoo.bench.design.matrix import MatrixSpec, build_cells
+from zoo.bench.design.matrix import MatrixSpec, build_trials
 from zoo.bench.reporting.reporters import Progress, TablesReporter
 from zoo.bench.execution.runner import run_matrix
 
@@ -34,7 +34,7 @@ TINY_SETS = ["--preset", "smoke", "--tasks", "adding", "--set", "adding.T=6", "-
 
 
 def tiny_cells(models, task_params=TINY, recipe=RECIPE):
-    return build_cells(MatrixSpec(models, task_params, [0], {"units": 4}, {}, recipe))
+    return build_trials(MatrixSpec(models, task_params, [0], {"units": 4}, {}, recipe))
 
 
 def run(cells, out, executor=None, stream=None):

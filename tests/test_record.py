@@ -10,7 +10,7 @@ from zoo.bench.reporting import report
 from zoo.bench.execution import store
 from zoo.bench.cli import main
 from tasks.criterion import Criterion
-from zoo.bench.design.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from zoo.bench.execution.record import OLD_BACKEND, Record, RecordError
 from tasks.reference import Reference
 from zoo.bench.execution.train import base_record
@@ -49,7 +49,7 @@ def test_older_files_missing_keys_read_as_what_they_meant():
 
 
 def cell(seed=0):
-    return Cell("lstm", "adding", {"T": 6, "n_train": 64}, seed, {"units": 4},
+    return Trial("lstm", "adding", {"T": 6, "n_train": 64}, seed, {"units": 4},
                 {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32, "epochs": 2, "patience": 1,
                  "clipnorm": None}, "adding(T=6)", "jax 0.1")
 

@@ -19,7 +19,7 @@ from conftest import quick
 from zoo.bench.execution import store
 from zoo.bench.cli import build_parser, main
 from zoo.bench.experiment.experiment import matrix_from_args
-from zoo.bench.design.matrix import MatrixSpec, build_cells, parse_sets
+from zoo.bench.design.matrix import MatrixSpec, build_trials, parse_sets
 from zoo.bench.reporting.reporters import Progress, TablesReporter
 from zoo.bench.execution.runner import run_matrix
 from zoo.bench.execution.train import base_record
@@ -149,11 +149,11 @@ def test_ctrl_c_marks_the_running_cell_interrupted_and_exits_130(tmp_path):
 
 def tiny_cells(models, recipe=None, hparams=None):
     spec = MatrixSpec(models, TINY_ADDING, [0], hparams or {"units": 4}, {}, recipe or TINY_RECIPE)
-    return build_cells(spec)
+    return build_trials(spec)
 
 
 def unbuildable_cell(model):
-    """A cell whose builder raises in training; build_cells would refuse units=0 up front."""
+    """A cell whose builder raises in training; build_trials would refuse units=0 up front."""
     return dataclasses.replace(tiny_cells([model])[0], hparams={"units": 0})
 
 

@@ -168,7 +168,7 @@ def final(cells, out: Path, args) -> int:
     from zoo.bench.execution.executors import local_executor
     from zoo.bench.reporting.reporters import Progress, TablesReporter
 
-    tuned, default = tune_final.final_cells(cells, out, args.storage, args.seeds)
+    tuned, default = tune_final.final_trials(cells, out, args.storage, args.seeds)
     code = EXIT_OK
     for name, todo in ((tune_final.FINAL, tuned), (tune_final.DEFAULT, default)):
         folder = out / name

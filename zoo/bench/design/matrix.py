@@ -1,5 +1,6 @@
-"""A cell (a trial: one matrix entry, not an RNN cell) = (model, task, task parameters, seed, hyperparameters,
-recipe); a matrix = a list of cells. The name stays for the run folders it names (OUT/cells/)."""
+"""A trial = (model, task, task parameters, seed, hyperparameters, recipe): one matrix entry; a matrix = a list
+of trials. On disk a trial's record keeps the name cell (OUT/cells/<cell_id>.json, the `cell_id` field), so every
+committed result reads as it was written."""
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,7 @@ from zoo.values import UsageError, field_types, parse_value
 
 
 @dataclass(frozen=True)
-class Cell:
+class Trial:
     model: str
     task: str
     task_params: dict[str, Any]
@@ -112,7 +113,7 @@ def _say(line: str) -> None:
 
 
 def say_and_keep(lines: list[str]) -> Callable[[str], None]:
-    """A `say` for build_cells that also appends each line to `lines`."""
+    """A `say` for build_trials that also appends each line to `lines`."""
     def say(line: str) -> None:
         lines.append(line)
         _say(line)
@@ -132,13 +133,13 @@ def expand_models(patterns: str | list[str]) -> list[str]:
     return names
 
 
-def build_cells(spec: MatrixSpec, say: Callable[[str], None] = _say) -> list[Cell]:
+def build_trials(spec: MatrixSpec, say: Callable[[str], None] = _say) -> list[Trial]:
     """Expand into cells ordered task instance -> seed -> model, so each dataset is made once.
 
     A model unfit for a task (reads_future) is refused if `spec.explicit` names it, else skipped
     with the reason told to `say`.
     """
-    cells: list[Cell] = []
+    cells: list[Trial] = []
     for task_name, params in spec.task_params.items():
         swept = {k: v for k, v in params.items() if isinstance(v, list)}
         fixed = {k: v for k, v in params.items() if not isinstance(v, list)}
@@ -175,7 +176,7 @@ def build_cells(spec: MatrixSpec, say: Callable[[str], None] = _say) -> list[Cel
                 raise UsageError(f"{label}: none of the models can run on it ({reasons})")
             for seed in spec.seeds:
                 for model in models:
-                    cells.append(Cell(model, task_name, task.params, seed, hparams, recipe, label, spec.backend))
+                    cells.append(Trial(model, task_name, task.params, seed, hparams, recipe, label, spec.backend))
     ids = [c.cell_id for c in cells]
     if len(set(ids)) != len(ids):
         raise UsageError("two cells share an id; sweep a task parameter with distinct values")

@@ -14,7 +14,7 @@ import warnings
 from typing import Callable
 
 from zoo.bench.execution import workers
-from zoo.bench.design.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from zoo.bench.execution.record import Record
 from zoo.bench.execution.train import base_record
 from zoo.values import UsageError
@@ -24,7 +24,7 @@ ADDRESS = re.compile(r"auto|(ray://)?[A-Za-z0-9.\-\[\]:]+:\d+")
 _data = workers.DataCache()  # per Ray worker process: consecutive cells of one task instance share it
 
 
-def _train(cell: Cell, settings: workers.Settings) -> Record:
+def _train(cell: Trial, settings: workers.Settings) -> Record:
     """The Ray task: runs in a worker process whose environment (backend, threads) came with the job."""
     workers.setup_worker(settings)
     return workers.train_one(cell, settings, _data)
@@ -54,7 +54,7 @@ class RayExecutor:
                  verbose: bool = False):
         self.address, self.cpus, self.gpus, self.verbose = address, cpus, gpus, verbose
         self.local_cpus = local_cpus  # a local instance's CPUs (default: all of this machine's)
-        self._refs: dict[object, tuple[Cell, float]] = {}
+        self._refs: dict[object, tuple[Trial, float]] = {}
         self._remote = None
         self._settings = workers.Settings()
         self._capacity: tuple[float, int] = (0.0, 1)  # (when measured, value)
@@ -115,7 +115,7 @@ class RayExecutor:
             self._capacity = (time.monotonic(), value)
         return value
 
-    def submit(self, cell: Cell) -> None:
+    def submit(self, cell: Trial) -> None:
         self._refs[self._remote.remote(cell, self._settings)] = (cell, time.perf_counter())
 
     def wait(self, timeout: float) -> list[Record]:

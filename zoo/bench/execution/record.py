@@ -1,9 +1,8 @@
 """A trial's record: the one typed definition of what a run keeps of each trial.
 
-Words: an RNN *cell* is a recurrent step (zoo/cells.py); a *trial* is one entry of a benchmark
-matrix (model x task instance x seed, `matrix.Cell`), trained and tested once. Its record is the
-file OUT/cells/<cell_id>.json. The on-disk names (the cells/ folder, the `cell_id` key) predate the
-word "trial" and stay, so every run already on disk still reads.
+A trial is one entry of a benchmark matrix (model x task instance x seed, `matrix.Trial`), trained
+and tested once. Its record is the file OUT/cells/<cell_id>.json; the on-disk names (the cells/
+folder, the `cell_id` key) stay as they were, so every run already on disk still reads.
 
 `Record.from_json` checks a loaded dict field by field (a bad file gets one line naming the field),
 `to_json` gives back exactly that dict, and readers use attributes and the derived properties below,
@@ -45,7 +44,7 @@ class RecordError(UsageError):
 
 @dataclass(frozen=True)
 class Config:
-    """What determines a trial's result (`matrix.Cell.config()`); `Record.config_hash` is its hash."""
+    """What determines a trial's result (`matrix.Trial.config()`); `Record.config_hash` is its hash."""
 
     model: str
     task: str

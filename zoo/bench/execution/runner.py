@@ -8,11 +8,10 @@ prints the help and exits 2. Without `--out` a run writes to `runs/PRESET`, whic
 no run rewrites the committed `results/` unless `--out` names it. The run prints where its results
 go when it starts and the paths of its tables when it ends.
 
-A *trial* is one entry of the matrix (model, task, task parameters, seed, hyperparameters,
-recipe); on disk it keeps its older name, a cell (`OUT/cells/<cell_id>.json`), which has nothing
-to do with an RNN cell (`zoo/cells.py`). Each trial is seeded with
-`keras.utils.set_random_seed`, trains with early stopping on the validation metric (best weights
-restored) and its record is written atomically to `OUT/cells/<id>.json` before the next trial
+A trial is one entry of the matrix (model, task, task parameters, seed, hyperparameters,
+recipe: `zoo.bench.design.matrix.Trial`). Each trial is seeded with `keras.utils.set_random_seed`,
+trains with early stopping on the validation metric (best weights restored) and its record, a
+cell file, is written atomically to `OUT/cells/<cell_id>.json` before the next trial
 starts: test and best-validation metrics, per-epoch history, baseline, solved criterion and flag,
 parameters, epochs, wall time, seconds per epoch, training sequences/s, status, and metadata
 (versions, device, cuDNN eligibility, git commit, a hash of the trial's config). The record's one
@@ -91,7 +90,7 @@ from typing import Callable, Protocol, Sequence
 
 from zoo.bench.execution import store
 from zoo.bench.execution.claims import Claims
-from zoo.bench.design.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from zoo.bench.execution.record import Record
 from zoo.bench.execution.train import base_record
 from zoo.bench.execution.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SIGNAL
@@ -106,7 +105,7 @@ class Executor(Protocol):
 
     def capacity(self) -> int: ...  # cells it can train at once
 
-    def submit(self, cell: Cell) -> None: ...
+    def submit(self, cell: Trial) -> None: ...
 
     def wait(self, timeout: float) -> list[Record]: ...  # records of the cells finished meanwhile
 
@@ -118,12 +117,12 @@ class Reporter(Protocol):
 
     def on_start(self, total: int, skipped: int) -> None: ...  # `skipped` were finished by an earlier run
 
-    def on_cell_start(self, cell: Cell) -> None: ...
+    def on_cell_start(self, cell: Trial) -> None: ...
 
     def on_cell_end(self, record: Record) -> None: ...  # the record is on disk already
 
     # a cell this run leaves alone: `in_progress` in another run (its claim is live), or finished by one meanwhile
-    def on_cell_skipped(self, cell: Cell, reason: str, in_progress: bool) -> None: ...
+    def on_cell_skipped(self, cell: Trial, reason: str, in_progress: bool) -> None: ...
 
     def on_finish(self, outcome: str, failed: int) -> None: ...  # outcome: "finished" or "interrupted"
 
@@ -132,7 +131,7 @@ class SerialExecutor:
     """One cell at a time, trained in this process by `wait`."""
 
     def __init__(self):
-        self._cell: Cell | None = None
+        self._cell: Trial | None = None
         self._data = DataCache()
         self._settings = Settings()
         self._stop_requested: Callable[[], bool] = lambda: False
@@ -143,7 +142,7 @@ class SerialExecutor:
     def capacity(self) -> int:
         return 1
 
-    def submit(self, cell: Cell) -> None:
+    def submit(self, cell: Trial) -> None:
         self._cell = cell
 
     def wait(self, timeout: float) -> list[Record]:
@@ -181,7 +180,7 @@ class Signals:
             signal.signal(s, handler)
 
 
-def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (), executor: Executor | None = None,
+def run_matrix(cells: list[Trial], out: Path, reporters: Sequence[Reporter] = (), executor: Executor | None = None,
                verbose: bool = False, tensorboard: bool = False, imports: Sequence[str] = ()) -> int:
     """Run the cells not yet finished under `out`; returns the exit code (0; 1 if any failed; 130 on
     SIGINT, 143 on SIGTERM). Cells another live run has claimed are left to it. `imports`: the user's modules
@@ -198,12 +197,12 @@ def run_matrix(cells: list[Cell], out: Path, reporters: Sequence[Reporter] = (),
         r.on_start(len(cells), len(cells) - len(todo))
     executor = executor or SerialExecutor()
     settings = Settings(verbose, str(out / "tensorboard") if tensorboard else None, tuple(imports))
-    running: dict[str, tuple[Cell, float]] = {}
-    deferred: dict[str, tuple[Cell, str]] = {}  # claimed by another live run: tried once more at the end
+    running: dict[str, tuple[Trial, float]] = {}
+    deferred: dict[str, tuple[Trial, str]] = {}  # claimed by another live run: tried once more at the end
     failed = 0
     signals = Signals()
 
-    def skip(cell: Cell, reason: str, in_progress: bool) -> None:
+    def skip(cell: Trial, reason: str, in_progress: bool) -> None:
         for r in reporters:
             r.on_cell_skipped(cell, reason, in_progress)
 

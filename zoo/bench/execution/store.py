@@ -18,7 +18,7 @@ from zoo.bench.execution.record import DONE, Record, RecordError  # noqa: F401  
 from zoo.values import UsageError
 
 if TYPE_CHECKING:
-    from zoo.bench.design.matrix import Cell
+    from zoo.bench.design.matrix import Trial
 
 TMP_SUFFIX = ".tmp"
 CORRUPT_SUFFIX = ".corrupt"  # a cell file that cannot be read is kept under this name, beside the others
@@ -196,13 +196,13 @@ def read_run_info(out: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def matrix_fingerprint(cells: list[Cell]) -> str:
+def matrix_fingerprint(cells: list[Trial]) -> str:
     """Which cells a command asks for, with their configs: equal for the same command, whatever its --jobs."""
     lines = sorted(f"{c.cell_id} {c.config_hash}" for c in cells)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
-def run_info_for(out: Path, cells: list[Cell], command: str, preset: str, extend: bool,
+def run_info_for(out: Path, cells: list[Trial], command: str, preset: str, extend: bool,
                  skipped: list[str] = ()) -> dict | None:
     """The run.json a `run` of `cells` into `out` writes (None: the folder's own run, resumed, unchanged).
 
@@ -236,7 +236,7 @@ def note_command(out: Path, command: str, cells: int) -> None:
     write_json(Path(out) / RUN_INFO, {**info, "extended_by": [*extensions, {"command": command, "cells": cells}]})
 
 
-def finished_cells(out: Path, cells: list[Cell]) -> set[str]:
+def finished_cells(out: Path, cells: list[Trial]) -> set[str]:
     """Ids of cells already done under `out`; a file from a different config is a UsageError."""
     existing = {r.cell_id: r for r in load_cells(out)}
     done = set()

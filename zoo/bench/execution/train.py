@@ -1,4 +1,4 @@
-"""Train and evaluate one trial (a matrix entry, matrix.Cell), returning its record (record.Record)."""
+"""Train and evaluate one trial (a matrix entry, matrix.Trial), returning its record (record.Record)."""
 from __future__ import annotations
 
 import math
@@ -12,7 +12,7 @@ import tasks
 import zoo
 from tasks.base import Recipe, Splits, Task
 from zoo.bench.execution import lengths
-from zoo.bench.design.matrix import Cell, reads_future
+from zoo.bench.design.matrix import Trial, reads_future
 from zoo.bench.execution.metadata import cudnn_status, environment
 from zoo.bench.execution.record import Config, Environment, Record
 
@@ -91,14 +91,14 @@ def make_optimizer(recipe: Recipe) -> keras.optimizers.Optimizer:
 
 def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> keras.Model:
     why = reads_future(task, zoo.check_model(model_name, task.spec, **hparams))
-    if why:  # build_cells refuses these before a run starts; anything else that trains is refused here
+    if why:  # build_trials refuses these before a run starts; anything else that trains is refused here
         raise ValueError(f"model {model_name!r} may not train on {task.describe()}: it is {why}")
     model = zoo.create_model(model_name, task.spec, **hparams)
     model.compile(make_optimizer(recipe), task.loss(), metrics=task.metrics())
     return model
 
 
-def train_cell(cell: Cell, splits: Splits, verbose: bool = False, tensorboard: Path | None = None,
+def train_trial(cell: Trial, splits: Splits, verbose: bool = False, tensorboard: Path | None = None,
                stop_requested: Callable[[], bool] = lambda: False, callbacks: tuple = ()) -> Record:
     """Build, train (early stopping on validation, best weights restored) and test one cell; `callbacks` join
     Keras's (tune's pruner watches the validation metric through one).
@@ -184,7 +184,7 @@ def evaluate(model: keras.Model, batches, stop_requested: Callable[[], bool]) ->
     return {k: float(v) for k, v in scores.items()}
 
 
-def base_record(cell: Cell, status: str, *, error: str | None, wall_seconds: float, **outcome) -> Record:
+def base_record(cell: Trial, status: str, *, error: str | None, wall_seconds: float, **outcome) -> Record:
     """The trial's record: its identity and environment (common to every status), then `outcome`."""
     return Record(cell_id=cell.cell_id, label=cell.label, model=cell.model, task=cell.task, seed=cell.seed,
                   config=Config(**cell.config()), config_hash=cell.config_hash,

@@ -21,11 +21,11 @@ from typing import Callable
 import tasks
 from tasks.base import Splits
 from zoo import backends
-from zoo.bench.design.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from zoo.bench.execution.plugins import import_modules
 from zoo.bench.execution.quiet import quiet_startup
 from zoo.bench.execution.record import Record
-from zoo.bench.execution.train import base_record, train_cell
+from zoo.bench.execution.train import base_record, train_trial
 
 RETRIES = 2  # a cell whose worker process dies is trained again this many times, then recorded failed
 
@@ -46,7 +46,7 @@ class DataCache:
         self.key: str | None = None
         self._splits: Splits | None = None
 
-    def get(self, cell: Cell) -> Splits:
+    def get(self, cell: Trial) -> Splits:
         key = cell.data_key()
         if key != self.key:
             self.key, self._splits = None, None  # free the previous data first
@@ -56,14 +56,14 @@ class DataCache:
         return self._splits
 
 
-def train_one(cell: Cell, settings: Settings, data: DataCache,
+def train_one(cell: Trial, settings: Settings, data: DataCache,
               stop_requested: Callable[[], bool] = lambda: False, callbacks: tuple = ()) -> Record:
     """The cell's record; an exception becomes a `failed` record (one broken cell must not stop the matrix).
     KeyboardInterrupt (from `stop_requested`) goes through."""
     start = time.perf_counter()
     try:
         check_backend(cell)
-        return train_cell(cell, data.get(cell), verbose=settings.verbose,
+        return train_trial(cell, data.get(cell), verbose=settings.verbose,
                           tensorboard=Path(settings.tensorboard) if settings.tensorboard else None,
                           stop_requested=stop_requested, callbacks=callbacks)
     except Exception as err:
@@ -71,7 +71,7 @@ def train_one(cell: Cell, settings: Settings, data: DataCache,
                            wall_seconds=time.perf_counter() - start)
 
 
-def check_backend(cell: Cell) -> None:
+def check_backend(cell: Trial) -> None:
     """A worker (another machine's, say) must train on the run's backend and version, or the hash lies."""
     if not cell.backend:
         return
@@ -150,7 +150,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
 class _Worker:
     process: multiprocessing.Process
     conn: multiprocessing.connection.Connection
-    cell: Cell | None = None
+    cell: Trial | None = None
     data_key: str | None = None
 
 
@@ -178,7 +178,7 @@ class ProcessExecutor:
     def capacity(self) -> int:
         return self.jobs
 
-    def submit(self, cell: Cell) -> None:
+    def submit(self, cell: Trial) -> None:
         idle = [w for w in self._workers if w.cell is None]
         worker = next((w for w in idle if w.data_key == cell.data_key()), None)  # its data may be ready there
         if worker is None and len(self._workers) < self.jobs:
@@ -229,7 +229,7 @@ class ProcessExecutor:
                 worker.process.join()
         self._workers = []
 
-    def _retry(self, worker: _Worker, cell: Cell, code: int | None) -> list[Record]:
+    def _retry(self, worker: _Worker, cell: Trial, code: int | None) -> list[Record]:
         tries = self._attempts[cell.cell_id]
         what = f"the worker process training {cell.cell_id} died (exit code {code})"
         if tries > RETRIES:
@@ -240,7 +240,7 @@ class ProcessExecutor:
         self._send(worker, cell)
         return []
 
-    def _send(self, worker: _Worker, cell: Cell) -> None:
+    def _send(self, worker: _Worker, cell: Trial) -> None:
         worker.cell, worker.data_key = cell, cell.data_key()
         worker.conn.send(cell)
 

@@ -18,7 +18,7 @@ from zoo.bench.experiment import compare
 from zoo.bench.analysis import sequential
 from zoo.bench.execution import store
 from zoo.bench.execution.exits import EXIT_INTERRUPTED, EXIT_OK
-from zoo.bench.design.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from zoo.bench.execution.record import Record
 from zoo.bench.analysis.stats import UNDECIDED
 from zoo.values import UsageError
@@ -40,7 +40,7 @@ def backend_of(records: list[Record]) -> str:
 
 
 def plan(records: list[Record], a: str, b: str, max_seeds: int,
-         looks: dict | None = None) -> tuple[list[Cell], list[str]]:
+         looks: dict | None = None) -> tuple[list[Trial], list[str]]:
     """The cells of the next round and one line per task on what happens to it (`looks`: sequential.load's)."""
     cells, lines = [], []
     ours = [r for r in records if r.model in (a, b)]
@@ -61,7 +61,7 @@ def plan(records: list[Record], a: str, b: str, max_seeds: int,
             tried = {r.seed for r in mine if not r.interrupted}  # counted against the cap, failed ones too
             room = min(target - n, max_seeds - len(tried))
             seeds = (s for s in itertools.count() if s not in tried)
-            new += [_cell(mine[0], seed, backend) for seed in itertools.islice(seeds, max(room, 0))]
+            new += [_trial(mine[0], seed, backend) for seed in itertools.islice(seeds, max(room, 0))]
         if new:
             cells += new
             lines.append(f"{label}: undecided with {t.n_a} vs {t.n_b} seeds; training {len(new)} cells "
@@ -71,12 +71,12 @@ def plan(records: list[Record], a: str, b: str, max_seeds: int,
     return cells, lines
 
 
-def _cell(template: Record, seed: int, backend: str) -> Cell:
+def _trial(template: Record, seed: int, backend: str) -> Trial:
     c = template.config
-    return Cell(c.model, c.task, c.task_params, seed, c.hparams, c.recipe, template.label, backend)
+    return Trial(c.model, c.task, c.task_params, seed, c.hparams, c.recipe, template.label, backend)
 
 
-def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[Cell]], int],
+def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[Trial]], int],
               say: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> int:
     """Rounds of `train(cells)` (the runner's exit code) until no task needs a cell; 130 at once on Ctrl-C,
     else 1 if any cell failed, 0 otherwise."""
@@ -123,7 +123,7 @@ def main(out: Path, a: str, b: str, max_seeds: int, relaunch: list[str] | None, 
 
     backends.make_deterministic()  # same seed, same backend, same machine: same result
 
-    def train(cells: list[Cell]) -> int:
+    def train(cells: list[Trial]) -> int:
         for key in sorted({(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}):
             try:
                 tasks.create_task(key[0], **json.loads(key[1])).check_data()

@@ -26,7 +26,7 @@ def matrix_from_args(args, say=None):
     import_modules(getattr(args, "imports", []))  # on the run's backend, before their models are looked up
     import tasks
     import zoo
-    from zoo.bench.design.matrix import MatrixSpec, UsageError, build_cells, expand_models, explicit_models, parse_sets
+    from zoo.bench.design.matrix import MatrixSpec, UsageError, build_trials, expand_models, explicit_models, parse_sets
     from zoo.bench.design.presets import PRESETS, merge_hparams
 
     if args.preset not in PRESETS:
@@ -56,7 +56,7 @@ def matrix_from_args(args, say=None):
             raise UsageError(f"model hyperparameters for {name}: {err}") from None
     spec = MatrixSpec(models, task_params, seeds, merge_hparams(preset.hparams, set_hparams), task_hparams, recipe,
                       backend=f"{backend} {backends.version(backend)}", explicit=explicit_models(args.models))
-    return build_cells(spec, say) if say else build_cells(spec)
+    return build_trials(spec, say) if say else build_trials(spec)
 
 
 def _seeds(text: str | None, default: int) -> list[int]:

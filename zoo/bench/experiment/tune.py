@@ -32,7 +32,7 @@ import tasks
 import zoo
 from zoo.bench.design import search_space
 from zoo.bench.execution import store
-from zoo.bench.design.matrix import Cell, validate_recipe
+from zoo.bench.design.matrix import Trial, validate_recipe
 from zoo.bench.design.ordering import slug
 from zoo.bench.design.presets import merge_hparams
 from zoo.bench.execution.record import Record
@@ -50,8 +50,8 @@ MAX_FAILURES = 3  # failed trials (errors in training) a study tolerates before 
 
 
 @dataclasses.dataclass(frozen=True)
-class TrialCell(Cell):
-    """A trial's cell: its id carries the trial number, since every trial of a study shares seed 0."""
+class StudyTrial(Trial):
+    """A trial of a study: its id carries Optuna's trial number, since every trial of a study shares seed 0."""
 
     trial: int = 0
 
@@ -68,14 +68,14 @@ def storage_for(out: Path, url: str | None):
     return optuna.storages.JournalStorage(backend)
 
 
-def study_name(cell: Cell) -> str:
+def study_name(cell: Trial) -> str:
     return f"{slug(cell.label)}__{cell.model}"
 
 
 REFERENCE_MODEL = "lstm"  # without a budget, every model of a task gets the LSTM's count at the preset's size
 
 
-def budget_for(cell: Cell) -> int:
+def budget_for(cell: Trial) -> int:
     """The study's parameter budget: the preset's (or --set model.params), else the LSTM's count at the preset's
     units on the task, the same for every model (as Bai et al. 2018 sized their models to match)."""
     if "params" in cell.hparams:
@@ -84,7 +84,7 @@ def budget_for(cell: Cell) -> int:
     return zoo.create_model(REFERENCE_MODEL, spec, **cell.hparams).count_params()
 
 
-def base_cell(cell: Cell, budget: int) -> Cell:
+def base_trial(cell: Trial, budget: int) -> Trial:
     """The study's template: the preset's cell at the budget (units derived from it), seed TUNING_SEED."""
     return dataclasses.replace(cell, seed=TUNING_SEED, hparams=merge_hparams(cell.hparams, {"params": budget}))
 
@@ -103,7 +103,7 @@ def make_pruner(name: str):
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
 
 
-def open_study(storage, cell: Cell, higher_is_better: bool, sampler: str, pruner: str, seed: int) -> optuna.Study:
+def open_study(storage, cell: Trial, higher_is_better: bool, sampler: str, pruner: str, seed: int) -> optuna.Study:
     return optuna.create_study(storage=storage, study_name=study_name(cell), load_if_exists=True,
                                direction="maximize" if higher_is_better else "minimize",
                                sampler=make_sampler(sampler, seed), pruner=make_pruner(pruner))
@@ -188,12 +188,12 @@ class Heartbeat:
         self._stop.set()
 
 
-def run_trial(study: optuna.Study, trial: optuna.Trial, base: Cell, out: Path, data: DataCache,
+def run_trial(study: optuna.Study, trial: optuna.Trial, base: Trial, out: Path, data: DataCache,
               stop_requested: Callable[[], bool]) -> Record:
     """Train one trial, write its record, tell the study (complete, pruned or failed)."""
     task = tasks.create_task(base.task, **base.task_params)
     hparams, recipe = search_space.suggest(trial, search_space.space(base.model, task.spec))
-    cell = TrialCell(base.model, base.task, base.task_params, base.seed, merge_hparams(base.hparams, hparams),
+    cell = StudyTrial(base.model, base.task, base.task_params, base.seed, merge_hparams(base.hparams, hparams),
                      validate_recipe({**base.recipe, **recipe}, base.task), base.label, base.backend,
                      trial=trial.number)
     watch = ReportValidation(trial, f"val_{task.metric}")
@@ -221,7 +221,7 @@ def objective_value(record: Record, task) -> float | None:
     return value if value is not None and math.isfinite(value) else float(task.baseline)
 
 
-def work(cells: list[Cell], out: Path, trials: int, storage_url: str | None, sampler: str, pruner: str,
+def work(cells: list[Trial], out: Path, trials: int, storage_url: str | None, sampler: str, pruner: str,
          worker: int, stop_requested: Callable[[], bool], say: Callable[[str], None] | None) -> None:
     """Run trials of every study until each has `trials` finished; `say` (the main process) tells progress."""
     out.mkdir(parents=True, exist_ok=True)
@@ -229,7 +229,7 @@ def work(cells: list[Cell], out: Path, trials: int, storage_url: str | None, sam
     data = DataCache()
     for cell in cells:
         task = tasks.create_task(cell.task, **cell.task_params)
-        base = base_cell(cell, budget_for(cell))
+        base = base_trial(cell, budget_for(cell))
         # seeded by the study's length, so a resumed or second process draws other points than the first
         seed = 1000 * worker + len(optuna.load_study(study_name=study_name(cell), storage=storage).trials) \
             if study_name(cell) in optuna.get_all_study_names(storage) else 1000 * worker

@@ -17,9 +17,9 @@ import tasks
 from zoo.bench.design import search_space
 from zoo.bench.execution import store
 from zoo.bench.experiment.compare import MARKER
-from zoo.bench.design.matrix import Cell, validate_recipe
+from zoo.bench.design.matrix import Trial, validate_recipe
 from zoo.bench.design.presets import merge_hparams
-from zoo.bench.experiment.tune import FINISHED, TUNING_SEED, base_cell, budget_for, storage_for, study_name
+from zoo.bench.experiment.tune import FINISHED, TUNING_SEED, base_trial, budget_for, storage_for, study_name
 
 FINAL, DEFAULT = "final", "default"
 
@@ -29,7 +29,7 @@ def fresh_seeds(n: int) -> list[int]:
     return [s for s in range(n + 1) if s != TUNING_SEED][:n]
 
 
-def best_cell(study: optuna.Study, base: Cell) -> Cell:
+def best_trial(study: optuna.Study, base: Trial) -> Trial:
     """The study's best trial as a cell (seed TUNING_SEED): its draws replayed through the search space."""
     spec = tasks.create_task(base.task, **base.task_params).spec
     fixed = optuna.trial.FixedTrial(study.best_trial.params)
@@ -38,16 +38,16 @@ def best_cell(study: optuna.Study, base: Cell) -> Cell:
                                recipe=validate_recipe({**base.recipe, **recipe}, base.task))
 
 
-def final_cells(cells: list[Cell], out: Path, storage_url: str | None, seeds: int) -> tuple[list[Cell], list[Cell]]:
+def final_trials(cells: list[Trial], out: Path, storage_url: str | None, seeds: int) -> tuple[list[Trial], list[Trial]]:
     """(tuned cells, default-recipe cells) on `seeds` fresh seeds; UsageError where a study has no best trial."""
     from zoo.values import UsageError
 
     storage = storage_for(out, storage_url)
     tuned, default = [], []
     for cell in cells:
-        base = base_cell(cell, budget_for(cell))
+        base = base_trial(cell, budget_for(cell))
         try:
-            best = best_cell(optuna.load_study(study_name=study_name(cell), storage=storage), base)
+            best = best_trial(optuna.load_study(study_name=study_name(cell), storage=storage), base)
         except (KeyError, ValueError):
             raise UsageError(f"--seeds: study {study_name(cell)} in {out} has no complete trial; tune it first") \
                 from None

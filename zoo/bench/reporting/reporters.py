@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from zoo.bench.reporting import report
-from zoo.bench.design.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from zoo.bench.execution.record import Record
 
 
@@ -21,13 +21,13 @@ class TablesReporter:
     def on_start(self, total: int, skipped: int) -> None:
         pass
 
-    def on_cell_start(self, cell: Cell) -> None:
+    def on_cell_start(self, cell: Trial) -> None:
         pass
 
     def on_cell_end(self, record: Record) -> None:
         self.paths = report.write_tables(self.out)
 
-    def on_cell_skipped(self, cell: Cell, reason: str, in_progress: bool) -> None:
+    def on_cell_skipped(self, cell: Trial, reason: str, in_progress: bool) -> None:
         pass
 
     def on_finish(self, outcome: str, failed: int) -> None:
@@ -76,7 +76,7 @@ class Progress:
         work = mean * remaining - sum(now - t for t in self.running.values())
         return max(0.0, work) / max(1, min(self.lanes, remaining))
 
-    def on_cell_start(self, cell: Cell) -> None:
+    def on_cell_start(self, cell: Trial) -> None:
         self.running[cell.cell_id] = time.perf_counter()
         self.lanes = max(self.lanes, len(self.running))
         if not self.concurrent:
@@ -98,7 +98,7 @@ class Progress:
         else:
             self._print(f"    {record.status}: {outcome}")
 
-    def on_cell_skipped(self, cell: Cell, reason: str, in_progress: bool) -> None:
+    def on_cell_skipped(self, cell: Trial, reason: str, in_progress: bool) -> None:
         self.done += 1
         self.left += in_progress
         self._print(f"{self._position(self.done)} {_name(cell.model, cell.label, cell.seed)}: skipped, {reason}")
