@@ -4,6 +4,10 @@ A trial is one entry of a benchmark matrix (model x task instance x seed, `matri
 and tested once. Its record is the file OUT/cells/<cell_id>.json; the on-disk names (the cells/
 folder, the `cell_id` key) stay as they were, so every run already on disk still reads.
 
+Every new file carries `schema` (SCHEMA); a file without it is schema 1, read as ever and written
+back without it. A file of a newer schema than this code's is refused with one line naming both,
+since its fields may mean what this code cannot know.
+
 `Record.from_json` checks a loaded dict field by field (a bad file gets one line naming the field),
 `to_json` gives back exactly that dict, and readers use attributes and the derived properties below,
 never string keys. A new key in the files is a new field here, or older code would refuse them.
@@ -24,10 +28,15 @@ from zoo.values import UsageError
 STATUSES = ("completed", "diverged", "failed", "interrupted")
 DONE = ("completed", "diverged")  # scored; a resumed run does not repeat these
 OLD_BACKEND = "tensorflow (before backends were recorded)"  # what ran a trial whose config names no backend
+# 2: the first schema written into the files. Raise it when older code must not read the new files (a field
+# whose meaning changed, a new required field); a new optional field older code would only refuse as unknown.
+SCHEMA = 2
+UNVERSIONED = 1  # the schema of the files written before it was recorded
 
 _OPTIONAL = "optional"  # absent from older files (or from some statuses) when None; written only when set
 _SCORED = "scored"  # present exactly when the trial was scored (completed or diverged)
 _NULLABLE = "nullable"  # a scored field that may be null even then
+_ABSENT_AS = "absent as"  # a field whose absence means this value, which is then not written either
 
 
 def _optional() -> Any:
@@ -40,6 +49,10 @@ def _scored(nullable: bool = False, optional: bool = False) -> Any:
 
 class RecordError(UsageError):
     """A cell file that does not hold a valid record; the message names the trial and the field."""
+
+
+class NewerSchemaError(RecordError):
+    """A cell file of a newer schema: not corrupt, so a resumed run stops rather than set it aside."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,8 @@ class Record:
     error: str | None  # why it diverged, failed or was interrupted
     wall_seconds: float
     traceback: str | None = _optional()  # failed trials only
+    # the record's schema: SCHEMA for a new record; UNVERSIONED (and absent from the file) for older files
+    schema: int = field(default=SCHEMA, metadata={_ABSENT_AS: UNVERSIONED})
     # a trial of `rnn-zoo tune` (zoo.bench.experiment.tune): its study, Optuna's trial number, "complete" or "pruned"
     tuning: dict[str, Any] | None = _optional()
     # scored trials (completed or diverged)
@@ -159,18 +174,31 @@ class Record:
         trial = data.get("cell_id") if isinstance(data, dict) else None
         where = f"cell {trial}: " if isinstance(trial, str) else ""
         try:
+            if isinstance(data, dict):
+                _check_schema(data)
             if isinstance(data, dict) and "status" in data:
                 _check_scored_fields(data)
             record = _load(cls, data, "")
             if record.done:
                 record.criterion  # noqa: B018  (an unreadable solved_rule fails here, not in a report)
         except (RecordError, ValueError) as err:
-            raise RecordError(f"{where}{err}") from None
+            raise (type(err) if isinstance(err, RecordError) else RecordError)(f"{where}{err}") from None
         return record
 
     def to_json(self) -> dict[str, Any]:
         """The dict from_json was given (store.write_json sorts its keys)."""
         return _dump(self)
+
+
+def _check_schema(data: dict) -> None:
+    """First, before any field: a newer schema's fields may not be this one's."""
+    schema = data.get("schema", UNVERSIONED)
+    if isinstance(schema, int) and not isinstance(schema, bool):
+        if schema > SCHEMA:
+            raise NewerSchemaError(f"written with record schema {schema}, newer than this rnn-zoo's schema {SCHEMA}: "
+                              f"read it with a newer rnn-zoo")
+        if schema < UNVERSIONED:
+            raise RecordError(f"field 'schema' must be an int >= {UNVERSIONED}, got {schema}")
 
 
 def _check_scored_fields(data: dict) -> None:
@@ -209,6 +237,8 @@ def _load(cls: type, data: Any, prefix: str) -> Any:
     for f in dataclasses.fields(cls):
         if f.name in data:
             values[f.name] = _convert(data[f.name], _hints(cls)[f.name], prefix + f.name)
+        elif _ABSENT_AS in f.metadata:
+            values[f.name] = f.metadata[_ABSENT_AS]
         elif f.default is dataclasses.MISSING:
             raise RecordError(f"field {prefix + f.name!r} is missing")
     return cls(**values)
@@ -256,6 +286,8 @@ def _dump(obj: Any) -> dict[str, Any]:
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if (f.metadata.get(_SCORED) and not obj.done) or (value is None and f.metadata.get(_OPTIONAL)):
+            continue
+        if _ABSENT_AS in f.metadata and value == f.metadata[_ABSENT_AS]:
             continue
         out[f.name] = _dump(value) if dataclasses.is_dataclass(value) else value
     return out

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo.bench.execution.record import DONE, Record, RecordError  # noqa: F401  (store.DONE)
+from zoo.bench.execution.record import DONE, NewerSchemaError, Record, RecordError  # noqa: F401  (store.DONE)
 from zoo.values import UsageError
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def load_record(path: Path) -> Record:
     try:
         return Record.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (RecordError, json.JSONDecodeError) as err:
-        raise RecordError(f"{path}: {err}") from None
+        raise (type(err) if isinstance(err, RecordError) else RecordError)(f"{path}: {err}") from None
 
 
 def set_aside_corrupt(out: Path) -> list[str]:
@@ -125,6 +125,8 @@ def _unreadable(path: Path) -> str | None:
         record = load_record(path)
     except FileNotFoundError:  # moved aside by another run meanwhile
         return None
+    except NewerSchemaError:  # a newer rnn-zoo's: this one stops instead of running the cell again over it
+        raise
     except (RecordError, UnicodeDecodeError) as err:
         return str(err).removeprefix(f"{path}: ")
     return None if record.cell_id == path.stem else f"it holds cell {record.cell_id}"
