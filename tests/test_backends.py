@@ -58,9 +58,9 @@ def test_the_cpu_default_is_the_fastest_installed(monkeypatch):
 
 def test_the_backend_is_part_of_each_cells_config_and_a_run_keeps_one(tmp_path):
     from zoo.bench.cli import build_parser
-    from zoo.bench.experiment import matrix_from_args
-    from zoo.bench.matrix import UsageError
-    from zoo.bench.runner import run_matrix
+    from zoo.bench.experiment.experiment import matrix_from_args
+    from zoo.bench.design.matrix import UsageError
+    from zoo.bench.execution.runner import run_matrix
 
     args = build_parser().parse_args(["run", "--preset", "smoke", "--models", "rnn", "--tasks", "adding"])
     (cell,) = matrix_from_args(args)
@@ -101,7 +101,7 @@ def test_smoke_matrix_on_the_other_backends(tmp_path, backend):
     if not backends.installed(backend):
         pytest.skip(f"{backend} is not installed")
     import zoo
-    from zoo.bench import store
+    from zoo.bench.execution import store
 
     have_imdb = bool(os.environ.get("RNN_ZOO_DATA"))
     task_names = ["adding", "copy", "imdb"] if have_imdb else ["adding", "copy"]
@@ -119,7 +119,7 @@ def test_smoke_matrix_on_the_other_backends(tmp_path, backend):
 @pytest.mark.parametrize("backend", [b for b in ("tensorflow", "jax") if b != os.environ["KERAS_BACKEND"]])
 def test_same_seed_same_backend_same_numbers(tmp_path, backend):
     """test_runner checks the default backend; this, the other of the two the issue names."""
-    from zoo.bench import store
+    from zoo.bench.execution import store
 
     args = ["run", "--preset", "smoke", "--backend", backend, "--models", "gru,peephole_lstm", "--tasks", "adding"]
     for out in ("a", "b"):

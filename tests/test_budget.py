@@ -7,8 +7,8 @@ import tasks
 import zoo
 from zoo import budget
 from zoo.bench.cli import main as cli_main
-from zoo.bench.matrix import MatrixSpec, UsageError, build_cells, parse_sets
-from zoo.bench.presets import merge_hparams
+from zoo.bench.design.matrix import MatrixSpec, UsageError, build_trials, parse_sets
+from zoo.bench.design.presets import merge_hparams
 from zoo.budget import count_params, parse_params, units_for_params
 
 MNIST = tasks.create_task("smnist").spec  # 784 steps of 1 pixel, 10 classes
@@ -63,7 +63,7 @@ def test_set_model_params_parses_a_budget():
     assert parse_sets(["model.params=300k"])[1] == {"params": 300_000}
     with pytest.raises(UsageError, match=r"--set 'model.params=3x': expected a parameter count such as 70000"):
         parse_sets(["model.params=3x"])
-    cells = build_cells(MatrixSpec(["lstm", "gru"], {"jsb": {}}, [0], {"params": 300_000, "num_layers": 2}))
+    cells = build_trials(MatrixSpec(["lstm", "gru"], {"jsb": {}}, [0], {"params": 300_000, "num_layers": 2}))
     assert [c.hparams for c in cells] == [{"params": 300_000, "num_layers": 2}] * 2  # the budget is the config
 
 

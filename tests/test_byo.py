@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from zoo.bench import api, store
+from zoo.bench import api
+from zoo.bench.execution import store
 from zoo.bench.cli import main
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ import tasks
 import zoo
 from tasks.base import Recipe
 from zoo.bench.cli import main as cli_main
-from zoo.bench.matrix import MatrixSpec, build_cells, expand_models
-from zoo.bench.train import compile_for
+from zoo.bench.design.matrix import MatrixSpec, build_trials, expand_models
+from zoo.bench.execution.train import compile_for
 
 NEXT_STEP = zoo.Spec(zoo.InputSpec(length=None, features=3), zoo.OutputSpec("step_multilabel", 3))
 TINY_ADDING = dict(T=6, n_train=8, n_val=8, n_test=8)
@@ -39,7 +39,7 @@ def test_causality_is_the_config_s(monkeypatch):
 def test_a_matrix_skips_future_readers_with_the_reason_and_keeps_them_elsewhere():
     lines = []
     spec = MatrixSpec(expand_models("*"), {"jsb": {}, "adding": TINY_ADDING}, [0], {"units": 4})
-    cells = build_cells(spec, say=lines.append)
+    cells = build_trials(spec, say=lines.append)
     on = {task: {c.model for c in cells if c.task == task} for task in ("jsb", "adding")}
     assert on["adding"] == set(zoo.list_models())
     assert on["jsb"] == set(zoo.list_models()) - {"attention_bilstm", "bigru", "bilstm", "birnn"}
@@ -47,7 +47,7 @@ def test_a_matrix_skips_future_readers_with_the_reason_and_keeps_them_elsewhere(
                      "reads later steps, and jsb is next-step prediction"]
     hparams = MatrixSpec(["lstm", "gru"], {"jsb": {}}, [0], {"bidirectional": True})
     with pytest.raises(ValueError, match=r"jsb: none of the models can run on it \(lstm, gru: bidirectional"):
-        build_cells(hparams, say=lines.append)
+        build_trials(hparams, say=lines.append)
 
 
 def test_a_future_reader_named_explicitly_is_refused_in_one_line(tmp_path, capsys):

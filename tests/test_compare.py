@@ -10,11 +10,14 @@ import pytest
 from matplotlib.patches import Rectangle
 from scipy import stats as sps
 
-from zoo.bench import auto_seeds, compare, plots, report, stats, store, sweep
+from zoo.bench.experiment import auto_seeds, compare
+from zoo.bench.reporting import plots, report
+from zoo.bench.analysis import stats, sweep
+from zoo.bench.execution import store
 from zoo.bench.cli import main
 from tasks.criterion import Criterion
-from zoo.bench.record import Record
-from zoo.bench.stats import Margin, compare_samples, describe, seeds_needed
+from zoo.bench.execution.record import Record
+from zoo.bench.analysis.stats import Margin, compare_samples, describe, seeds_needed
 
 # Welch's t-test example 1 from the literature (Welch 1947 as tabulated on Wikipedia): t = -2.46, p = 0.021
 A1 = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4]
@@ -388,9 +391,9 @@ def test_solved_criterion_comes_from_the_cell_files(run_dir):
     (sw,) = sweep.find_sweeps(old)
     assert (sw.solved.metric, sw.solved.threshold, sw.solved.higher_is_better) == ("recall_accuracy", 0.99, True)
     assert "solved: mse <= 0.01." in report.render_markdown(old, {})
-    for name in ("report", "sweep", "compare", "plots"):
-        source = (Path(report.__file__).parent / f"{name}.py").read_text().replace("from tasks.criterion import", "")
-        assert "import tasks" not in source and "from tasks" not in source, name  # the rule's type, no Task
+    for module in (report, sweep, compare, plots):
+        source = Path(module.__file__).read_text().replace("from tasks.criterion import", "")
+        assert "import tasks" not in source and "from tasks" not in source, module.__name__  # the rule's type, no Task
 
 
 @pytest.fixture
@@ -491,7 +494,7 @@ def test_gradient_flow_on_a_tiny_model(tmp_path, capsys):
 @pytest.mark.slow
 def test_gradient_flow_on_token_inputs():
     import tasks
-    from zoo.bench.gradients import measure
+    from zoo.bench.experiment.gradients import measure
 
     task = tasks.create_task("copy", T=4, n_train=16, n_val=8, n_test=8)
     result = measure(task, ["lstm"], {"units": 4, "embedding_dim": 3}, epochs=1, batch=8)
@@ -505,10 +508,10 @@ UNDECIDED_FOREVER = (0.05, 0.5)  # both models alike, seeds a factor 10 apart: n
 
 def seeded_record(model, label, seed, value, status="completed"):
     """A record whose config is a real tiny cell, so that --add-seeds can train more of it."""
-    from zoo.bench.matrix import Cell
+    from zoo.bench.design.matrix import Trial
 
     task = label.split("(")[0]
-    cell = Cell(model, task, {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}, seed, {"units": 2},
+    cell = Trial(model, task, {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}, seed, {"units": 2},
                 {"batch_size": 16, "epochs": 1, "patience": 1}, label, "jax 0.0")
     kw = dict(metric="cross_entropy", extra_test={"recall_accuracy": 0.1}) if task == "copy" else {}
     data = {**fake_record(model, task, label, seed, value, **kw).to_json(), "cell_id": cell.cell_id,

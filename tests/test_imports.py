@@ -1,5 +1,6 @@
 """The house's imports run one way: the library (zoo/ outside zoo/bench/, and tasks/) never imports the bench,
-and no modules of zoo/ and tasks/ import each other in a circle; and `import zoo` itself loads no Keras.
+and no modules of zoo/ and tasks/ import each other in a circle; the bench's rooms import only the rooms before
+them (ROOMS); and `import zoo` itself loads no Keras.
 
 Read from the source with ast, so nothing is imported to check it. Every import counts: at module level, in a
 function (run later, but a circle there is a circle all the same) and under `if TYPE_CHECKING:`. An import names
@@ -19,6 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_EXCEPTIONS = {"zoo.__main__"}  # `python -m zoo`: the command's program entry, which no module imports
+# zoo/bench/'s rooms, lowest first (zoo/bench/__init__.py says what each holds); its top-level modules are the
+# command layer above them all, which no room imports
+ROOMS = ["design", "execution", "analysis", "reporting", "experiment", "speed"]
 
 
 def modules(root: Path) -> dict[str, Path]:
@@ -67,6 +71,18 @@ def bench_imports(edges: dict[str, list[tuple[str, int]]]) -> list[str]:
     """'A imports B (line N)' for every import of zoo.bench from the library."""
     return [f"{a} imports {b} (line {line})" for a, targets in edges.items() for b, line in targets
             if not is_bench(a) and a not in LIBRARY_EXCEPTIONS and is_bench(b)]
+
+
+def room_imports(edges: dict[str, list[tuple[str, int]]]) -> list[str]:
+    """'A imports B (line N)' for every import in zoo.bench of a later room, or of the command layer, from a room."""
+    def room(name: str) -> int | None:
+        parts = name.split(".")
+        if not is_bench(name) or len(parts) < 3:
+            return None
+        return ROOMS.index(parts[2]) if parts[2] in ROOMS else len(ROOMS)  # a top-level module: the command layer
+
+    return [f"{a} imports {b} (line {line})" for a, targets in edges.items() for b, line in targets
+            if room(a) is not None and room(a) < len(ROOMS) and room(b) is not None and room(b) > room(a)]
 
 
 def circles(edges: dict[str, list[tuple[str, int]]]) -> list[list[str]]:
@@ -127,6 +143,13 @@ def test_no_import_circle_in_zoo_and_tasks():
     assert not found, "import circles:\n" + "\n".join(" -> ".join(c) for c in found)
 
 
+def test_the_bench_rooms_import_one_way():
+    rooms = {p.name for p in (ROOT / "zoo/bench").iterdir() if (p / "__init__.py").exists()}
+    assert rooms == set(ROOMS), "a room of zoo/bench/ missing from ROOMS, or gone"
+    found = room_imports(graph(ROOT))
+    assert not found, f"a room of zoo/bench/ imports only the rooms before it ({', '.join(ROOMS)}):\n" + "\n".join(found)
+
+
 def test_the_checks_name_what_they_find(tmp_path):
     """A library module importing the bench, and a circle through a function-level import, are both named."""
     files = {"zoo/__init__.py": "", "zoo/bench/__init__.py": "", "tasks/__init__.py": "",
@@ -139,6 +162,18 @@ def test_the_checks_name_what_they_find(tmp_path):
     edges = graph(tmp_path)
     assert bench_imports(edges) == ["zoo.spec imports zoo.bench.cli (line 2)"]
     assert circles(edges) == [["zoo.bench.cli", "zoo.bench.runner", "zoo.bench.cli"]]
+
+
+def test_the_room_check_names_an_import_against_the_order(tmp_path):
+    files = {"zoo/__init__.py": "", "zoo/bench/__init__.py": "", "zoo/bench/cli.py": "",
+             "zoo/bench/design/__init__.py": "", "zoo/bench/execution/__init__.py": "",
+             "zoo/bench/design/matrix.py": "def f():\n    from zoo.bench.execution import store\n",
+             "zoo/bench/execution/store.py": "from zoo.bench.design.matrix import f\nfrom zoo.bench import cli\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert room_imports(graph(tmp_path)) == ["zoo.bench.design.matrix imports zoo.bench.execution.store (line 2)",
+                                             "zoo.bench.execution.store imports zoo.bench.cli (line 2)"]
 
 
 @pytest.mark.parametrize("first", ["import zoo", "from zoo.scan_rnn import ScanRNN", "import keras"])

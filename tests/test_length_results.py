@@ -4,12 +4,13 @@ import json
 
 import pytest
 
-from zoo.bench import lengths, plots, report, store
+from zoo.bench.execution import lengths, store
+from zoo.bench.reporting import plots, report
 from zoo.bench.cli import main
 from tasks.criterion import Criterion
-from zoo.bench.matrix import Cell
+from zoo.bench.design.matrix import Trial
 from tasks.reference import Reference
-from zoo.bench.train import base_record
+from zoo.bench.execution.train import base_record
 
 SOLVED = Criterion("accuracy", 0.9, higher_is_better=True)
 
@@ -32,7 +33,7 @@ def test_scores_within_and_beyond_training_and_how_far_they_hold():
 
 
 def record(model, seed, points, task="parity_check"):
-    cell = Cell(model, task, {"max_length": 40}, seed, {"units": 4}, {"batch_size": 8}, task, "jax 0.1")
+    cell = Trial(model, task, {"max_length": 40}, seed, {"units": 4}, {"batch_size": 8}, task, "jax 0.1")
     scores = curve(*points)
     test = lengths.beyond_training(scores, [1, 40])
     return base_record(

@@ -2,7 +2,7 @@
 import pytest
 
 from zoo.bench.cli import build_parser, main
-from zoo.bench.experiment import matrix_from_args
+from zoo.bench.experiment.experiment import matrix_from_args
 
 CAUSAL = ["cifg_lstm", "deep_gru", "deep_lstm", "deep_rnn", "gru", "indrnn", "lru", "lstm", "mingru", "minlstm",
           "peephole_lstm", "rnn"]

@@ -16,8 +16,8 @@ import pytest
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
 from zoo.backends import gpu_name
-from zoo.bench.cudnn_check import kernel_paths
-from zoo.bench.metadata import cudnn_status
+from zoo.bench.speed.cudnn_check import kernel_paths
+from zoo.bench.execution.metadata import cudnn_status
 from zoo import packed_rnn
 from zoo.packed_rnn import PackedRecurrent, masked_reference, packing_everywhere
 from conftest import quick, quick_grid

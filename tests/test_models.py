@@ -9,7 +9,7 @@ import pytest
 import zoo
 from conftest import quick, quick_grid
 from zoo import InputSpec, OutputSpec, Spec
-from zoo.bench import ordering
+from zoo.bench.design import ordering
 from zoo.bench.cli import main as cli_main
 
 SPECS = {
@@ -440,7 +440,7 @@ def test_pooling_applies_to_sequence_heads_only():
 
 
 def test_run_takes_a_cell_option_for_the_model_that_has_it_and_names_the_one_that_lacks_it(tmp_path, capsys):
-    from zoo.bench.matrix import parse_sets
+    from zoo.bench.design.matrix import parse_sets
 
     assert parse_sets(["model.r_min=0.99"])[1] == {"r_min": 0.99}
     out = tmp_path / "run"

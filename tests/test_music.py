@@ -144,7 +144,7 @@ def test_every_tasks_reference_is_a_reference():
 
 @pytest.mark.slow  # a CLI run (about 15 s)
 def test_a_music_trial_is_written_read_back_and_shown_beside_bai(music_dir, tmp_path):
-    from zoo.bench import store
+    from zoo.bench.execution import store
     proc = subprocess.run([sys.executable, "-m", "zoo", "run", "--preset", "smoke", "--models", "gru", "--tasks", "jsb",
                            "--set", "jsb.limit=4", "--seeds", "1", "--out", str(tmp_path)],
                           env={**os.environ, "RNN_ZOO_DATA": music_dir}, capture_output=True, text=True,

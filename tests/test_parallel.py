@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from zoo.bench import claims, store, workers
-from zoo.bench.claims import Claims
-from zoo.bench.matrix import MatrixSpec, build_cells
-from zoo.bench.reporters import Progress, TablesReporter
-from zoo.bench.runner import run_matrix
+from zoo.bench.execution import claims, store, workers
+from zoo.bench.execution.claims import Claims
+from zoo.bench.design.matrix import MatrixSpec, build_trials
+from zoo.bench.reporting.reporters import Progress, TablesReporter
+from zoo.bench.execution.runner import run_matrix
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "zoo"]
@@ -34,7 +34,7 @@ TINY_SETS = ["--preset", "smoke", "--tasks", "adding", "--set", "adding.T=6", "-
 
 
 def tiny_cells(models, task_params=TINY, recipe=RECIPE):
-    return build_cells(MatrixSpec(models, task_params, [0], {"units": 4}, {}, recipe))
+    return build_trials(MatrixSpec(models, task_params, [0], {"units": 4}, {}, recipe))
 
 
 def run(cells, out, executor=None, stream=None):
@@ -312,7 +312,7 @@ def test_bad_parallel_flags_exit_2_with_one_line(args, message, tmp_path, capsys
 def local_ray():
     """One local Ray instance (2 CPUs, no dashboard) for the module's tests, shut down whatever happens."""
     ray = pytest.importorskip("ray")
-    from zoo.bench.ray_executor import RayExecutor
+    from zoo.bench.execution.ray_executor import RayExecutor
 
     try:
         RayExecutor(local_cpus=2).connect()
@@ -378,7 +378,7 @@ def kill_ray_task_once() -> tuple[threading.Thread, list[int]]:
 
 @pytest.mark.slow
 def test_ray_gives_the_serial_results_and_retries_a_killed_worker(local_ray, tmp_path):
-    from zoo.bench.ray_executor import RayExecutor
+    from zoo.bench.execution.ray_executor import RayExecutor
 
     cells = tiny_cells(["rnn", "gru"], KILLABLE, KILLABLE_RECIPE)
     assert run(cells, tmp_path / "serial") == 0
@@ -395,7 +395,7 @@ def test_ray_gives_the_serial_results_and_retries_a_killed_worker(local_ray, tmp
 
 @pytest.mark.slow
 def test_ray_records_a_cell_failed_once_its_retries_are_spent(local_ray, tmp_path, monkeypatch):
-    from zoo.bench.ray_executor import RayExecutor
+    from zoo.bench.execution.ray_executor import RayExecutor
 
     monkeypatch.setattr(workers, "RETRIES", 0)
     thread, killed = kill_ray_task_once()
@@ -571,8 +571,8 @@ def test_a_dead_runs_claim_on_a_finished_cell_is_swept_at_the_end(tmp_path):
 
 def test_progress_with_cells_in_flight_prints_one_line_per_cell_and_an_eta_over_them(monkeypatch):
     """Four 10-second cells two at a time take 20 s: after the first ends, 10 s are left (not 30)."""
-    from zoo.bench import reporters
-    from zoo.bench.train import base_record
+    from zoo.bench.reporting import reporters
+    from zoo.bench.execution.train import base_record
 
     now = [0.0]
     monkeypatch.setattr(reporters.time, "perf_counter", lambda: now[0])

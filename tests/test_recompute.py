@@ -5,7 +5,7 @@ import pytest
 
 import zoo
 from zoo import InputSpec, OutputSpec, Spec
-from zoo.bench.metadata import recurrent_layers
+from zoo.bench.execution.metadata import recurrent_layers
 from zoo.recompute import recomputes_here, recomputing
 from conftest import quick
 

@@ -1,4 +1,4 @@
-"""The typed trial record (zoo/bench/record.py): every committed cell file reads and writes back
+"""The typed trial record (zoo/bench/execution/record.py): every committed cell file reads and writes back
 byte for byte, older files' missing keys read as what they meant, a bad file names its field."""
 import json
 import shutil
@@ -6,17 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from zoo.bench import report, store
+from zoo.bench.reporting import report
+from zoo.bench.execution import store
 from zoo.bench.cli import main
 from tasks.criterion import Criterion
-from zoo.bench.matrix import Cell
-from zoo.bench.record import OLD_BACKEND, Record, RecordError
+from zoo.bench.design.matrix import Trial
+from zoo.bench.execution.record import OLD_BACKEND, SCHEMA, UNVERSIONED, NewerSchemaError, Record, RecordError
 from tasks.reference import Reference
-from zoo.bench.train import base_record
+from zoo.bench.execution.train import base_record
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = sorted(REPO.glob("results/*/cells/*.json"))
-# A cell file of version 1 (TensorFlow, before the backend in the config and the stored criterion), kept
+# An early cell file (TensorFlow, before the backend in the config and the stored criterion), kept
 # here because the committed runs that had it were re-made.
 V1_CELL = Path(__file__).parent / "data" / "v1-adding-T100__lstm__seed0.json"
 RUNS = sorted({p.parent.parent for p in COMMITTED})
@@ -35,6 +36,32 @@ def test_every_committed_cell_file_round_trips_byte_for_byte(path, tmp_path):
     assert (tmp_path / "cells" / path.name).read_bytes() == path.read_bytes()
 
 
+def test_a_file_without_a_schema_is_schema_1_and_written_back_without_one():
+    """Every committed file predates the schema field: the round trip above keeps it out of them."""
+    assert not any("schema" in json.loads(p.read_text()) for p in COMMITTED)
+    record = Record.from_json(committed())
+    assert record.schema == UNVERSIONED == 1 and "schema" not in record.to_json()
+
+
+def test_a_newer_schema_is_refused_in_one_line_naming_the_file_and_both_schemas(tmp_path):
+    data = dict(committed(), schema=SCHEMA + 1, a_field_of_the_future=1)
+    path = tmp_path / "cells" / "adding-T100__lstm__seed0.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(data))
+    with pytest.raises(NewerSchemaError) as err:
+        store.load_record(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: cell adding-T100__lstm__seed0: ") and "\n" not in message
+    assert f"schema {SCHEMA + 1}" in message and f"schema {SCHEMA}:" in message
+    with pytest.raises(NewerSchemaError):  # a resumed run stops: the file is not corrupt, only newer
+        store.set_aside_corrupt(tmp_path)
+    assert path.exists()
+    with pytest.raises(RecordError, match="field 'schema' must be an int >= 1, got 0"):
+        Record.from_json(dict(committed(), schema=0))
+    with pytest.raises(RecordError, match="field 'schema' must be int, got str '2'"):
+        Record.from_json(dict(committed(), schema="2"))
+
+
 def test_older_files_missing_keys_read_as_what_they_meant():
     """Committed runs predate the backend in the config and the stored criterion."""
     data = json.loads(V1_CELL.read_text())
@@ -48,7 +75,7 @@ def test_older_files_missing_keys_read_as_what_they_meant():
 
 
 def cell(seed=0):
-    return Cell("lstm", "adding", {"T": 6, "n_train": 64}, seed, {"units": 4},
+    return Trial("lstm", "adding", {"T": 6, "n_train": 64}, seed, {"units": 4},
                 {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32, "epochs": 2, "patience": 1,
                  "clipnorm": None}, "adding(T=6)", "jax 0.1")
 
@@ -81,7 +108,8 @@ def test_new_records_of_every_status_round_trip(tmp_path):
     assert "traceback" not in on_disk
     assert failed.failed and failed.error_line == "ValueError: bad" and failed.criterion is None
     assert set(failed.to_json()) == {"cell_id", "label", "model", "task", "seed", "config", "config_hash",
-                                     "environment", "status", "error", "wall_seconds", "traceback"}
+                                     "environment", "status", "error", "wall_seconds", "traceback", "schema"}
+    assert on_disk["schema"] == SCHEMA == done.schema
     assert interrupted.interrupted and "traceback" not in interrupted.to_json()
     assert not failed.done and not interrupted.done and diverged.done
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.bench import index
+from zoo.bench.reporting import index
 from zoo.values import UsageError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from conftest import quick
-from zoo.bench import store
+from zoo.bench.execution import store
 from zoo.bench.cli import build_parser, main
-from zoo.bench.experiment import matrix_from_args
-from zoo.bench.matrix import MatrixSpec, build_cells, parse_sets
-from zoo.bench.reporters import Progress, TablesReporter
-from zoo.bench.runner import run_matrix
-from zoo.bench.train import base_record
+from zoo.bench.experiment.experiment import matrix_from_args
+from zoo.bench.design.matrix import MatrixSpec, build_trials, parse_sets
+from zoo.bench.reporting.reporters import Progress, TablesReporter
+from zoo.bench.execution.runner import run_matrix
+from zoo.bench.execution.train import base_record
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "zoo"]
@@ -91,8 +91,8 @@ def test_default_out_is_ignored_by_git():
     """A run without --out must never write into a committed folder (it wrote results/quick)."""
     if not (REPO / ".git").exists() or not shutil.which("git"):
         pytest.skip("not a git checkout")
-    from zoo.bench.experiment import out_dir
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.experiment.experiment import out_dir
+    from zoo.bench.design.presets import PRESETS
 
     outs = [out_dir(build_parser().parse_args(["run", "--preset", p])) for p in PRESETS]
     outs.append(Path(build_parser().parse_args(["gradients"]).out))
@@ -149,11 +149,11 @@ def test_ctrl_c_marks_the_running_cell_interrupted_and_exits_130(tmp_path):
 
 def tiny_cells(models, recipe=None, hparams=None):
     spec = MatrixSpec(models, TINY_ADDING, [0], hparams or {"units": 4}, {}, recipe or TINY_RECIPE)
-    return build_cells(spec)
+    return build_trials(spec)
 
 
 def unbuildable_cell(model):
-    """A cell whose builder raises in training; build_cells would refuse units=0 up front."""
+    """A cell whose builder raises in training; build_trials would refuse units=0 up front."""
     return dataclasses.replace(tiny_cells([model])[0], hparams={"units": 0})
 
 
@@ -314,8 +314,8 @@ def test_every_cell_of_a_preset_builds_its_model(preset):
     """A typo in a preset meant for a long or GPU run should fail here, not an hour into it."""
     import tasks
     import zoo
-    from zoo.bench.matrix import expand_models
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.design.matrix import expand_models
+    from zoo.bench.design.presets import PRESETS
 
     cells = cells_of("--preset", preset)
     instances = {(c.task, json.dumps(c.task_params, sort_keys=True)) for c in cells}
@@ -506,7 +506,7 @@ def test_startup_logs_are_hidden_unless_verbose(monkeypatch):
     proc = cli("list", "tasks", env={"KERAS_BACKEND": "jax"})
     assert proc.returncode == 0 and "adding" in proc.stdout
     assert proc.stderr == ""
-    from zoo.bench.quiet import quiet_startup
+    from zoo.bench.execution.quiet import quiet_startup
 
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     quiet_startup(verbose=True)

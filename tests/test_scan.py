@@ -158,7 +158,7 @@ def test_every_method_gives_the_same_gradients():
 
 
 def test_scan_bench_parses_configs_and_builds_its_floor():
-    from zoo.bench import scan_bench
+    from zoo.bench.speed import scan_bench
 
     assert scan_bench.parse_config("lru:block=none+units=8@chunked") == ("lru", {"block": "none", "units": 8}, "chunked")
     plain, block = scan_bench.build("floor", 6, 4), scan_bench.build("floor:norm=1+mix=glu", 6, 4)

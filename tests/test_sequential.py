@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from zoo.bench import sequential, stats
-from zoo.bench.stats import ALPHA
+from zoo.bench.analysis import sequential, stats
+from zoo.bench.analysis.stats import ALPHA
 
 
 @pytest.mark.parametrize("kind", sequential.SPENDING)

@@ -7,8 +7,8 @@ import pytest
 import tasks
 import zoo
 from conftest import quick_grid
-from zoo.bench.matrix import expand_models
-from zoo.bench.presets import PRESETS
+from zoo.bench.design.matrix import expand_models
+from zoo.bench.design.presets import PRESETS
 from zoo.streaming import reset, streaming_twin
 
 # the quick check's four causal models take the first four: answers after the input, one answer, answers within it

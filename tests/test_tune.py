@@ -12,13 +12,15 @@ import pytest
 from optuna.trial import TrialState
 
 import tasks
-from zoo.bench import compare, search_space, store, tune, tune_final
+from zoo.bench.experiment import compare, tune, tune_final
+from zoo.bench.design import search_space
+from zoo.bench.execution import store
 from zoo.bench.cli import main
-from zoo.bench.matrix import Cell
-from zoo.bench.train import base_record
+from zoo.bench.design.matrix import Trial
+from zoo.bench.execution.train import base_record
 
 PARAMS = {"T": 4, "n_train": 32, "n_val": 16, "n_test": 16}
-CELL = Cell("lstm", "adding", PARAMS, 0, {"params": 120}, {"batch_size": 16, "epochs": 3, "patience": 3,
+CELL = Trial("lstm", "adding", PARAMS, 0, {"params": 120}, {"batch_size": 16, "epochs": 3, "patience": 3,
             "optimizer": "adam", "learning_rate": 3e-3, "clipnorm": None}, "adding(T=4)", "jax 0.0")
 
 
@@ -51,7 +53,7 @@ def fake(monkeypatch):
     monkeypatch.setattr(tune, "train_one", fake_train_one)
 
 
-def load(out: Path, cell: Cell = CELL) -> optuna.Study:
+def load(out: Path, cell: Trial = CELL) -> optuna.Study:
     return optuna.load_study(study_name=tune.study_name(cell), storage=tune.storage_for(out, None))
 
 
@@ -107,7 +109,7 @@ def test_a_trial_left_running_by_a_dead_process_is_failed_and_its_parameters_tri
 
 def test_fresh_seeds_replay_the_best_trial_and_the_report_ranks_importance(tmp_path, fake):
     tune.work([CELL], tmp_path, 6, None, "random", "none", 0, lambda: False, None)
-    tuned, default = tune_final.final_cells([CELL], tmp_path, None, 3)
+    tuned, default = tune_final.final_trials([CELL], tmp_path, None, 3)
     best = load(tmp_path).best_trial
     assert [c.seed for c in tuned] == [1, 2, 3] == [c.seed for c in default]  # never the tuning seed
     assert tuned[0].recipe["learning_rate"] == best.params["learning_rate"]
@@ -161,8 +163,8 @@ def _tune(out: Path, *more: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _tiny_cell() -> Cell:
-    return Cell("lstm", "adding", {**tasks.create_task("adding", T=4, n_train=32, n_val=16, n_test=16).params},
+def _tiny_cell() -> Trial:
+    return Trial("lstm", "adding", {**tasks.create_task("adding", T=4, n_train=32, n_val=16, n_test=16).params},
                 0, {}, {}, "adding(T=4)")
 
 

@@ -2,9 +2,9 @@
 import json
 
 import zoo
-from zoo.bench import store
+from zoo.bench.execution import store
 from zoo.bench.cli import main as cli_main
-from zoo.bench.matrix import MatrixSpec, build_cells, expand_models
+from zoo.bench.design.matrix import MatrixSpec, build_trials, expand_models
 
 TINY = dict(T=4, n_train=8, n_val=8, n_test=8)
 TWIN = ("attention_bilstm: the same network as bilstm here (a per-step head never pools, so "
@@ -14,7 +14,7 @@ TWIN = ("attention_bilstm: the same network as bilstm here (a per-step head neve
 def test_attention_pooling_on_a_per_step_task_is_skipped_as_bilstm_s_twin_and_kept_where_it_pools():
     lines = []
     spec = MatrixSpec(expand_models("*"), {"copy": TINY, "adding": TINY}, [0, 1], {"units": 4})
-    cells = build_cells(spec, say=lines.append)
+    cells = build_trials(spec, say=lines.append)
     on = {task: sorted({c.model for c in cells if c.task == task}) for task in ("copy", "adding")}
     assert on["adding"] == sorted(zoo.list_models())
     assert on["copy"] == sorted(set(zoo.list_models()) - {"attention_bilstm"})
@@ -22,10 +22,10 @@ def test_attention_pooling_on_a_per_step_task_is_skipped_as_bilstm_s_twin_and_ke
 
 
 def test_the_twin_is_kept_when_the_model_it_equals_is_not_in_the_matrix_whatever_the_order():
-    alone = build_cells(MatrixSpec(["attention_bilstm"], {"copy": TINY}, [0], {"units": 4}), say=print)
+    alone = build_trials(MatrixSpec(["attention_bilstm"], {"copy": TINY}, [0], {"units": 4}), say=print)
     assert [c.model for c in alone] == ["attention_bilstm"]
     lines = []
-    first = build_cells(MatrixSpec(["attention_bilstm", "bilstm"], {"copy": TINY}, [0], {"units": 4}), lines.append)
+    first = build_trials(MatrixSpec(["attention_bilstm", "bilstm"], {"copy": TINY}, [0], {"units": 4}), lines.append)
     assert [c.model for c in first] == ["bilstm"] and len(lines) == 1
 
 

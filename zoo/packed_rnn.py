@@ -26,7 +26,7 @@ from keras import ops
 # Where masked calls take the packed path, per backend whose fused LSTM/GRU take no mask: on a
 # GPU, or on every device. Off a GPU both paths are loops; which trains faster was measured on
 # this repo's shared 2-core CPU (T=200, half the rows padded, 32 units, embedding 64, batch 64)
-# by `python -m zoo.bench.cudnn_check --packed-vs-masked`, the two alternated in one process.
+# by `python -m zoo.bench.speed.cudnn_check --packed-vs-masked`, the two alternated in one process.
 # PyTorch, packed/masked: lstm 2.09x/0.81x, gru 2.00x/1.16x, bilstm 3.35x/1.92x; its unmasked
 # loop precomputes the input projections. JAX: lstm 0.49/0.41/0.45x, gru 0.62/0.47/0.59x,
 # bilstm 0.55/0.56/0.57x; its masked loop is already a compiled scan, and the gathers' gradients

@@ -11,7 +11,7 @@ third of its single layer's speed, not half.
 `recompute_steps` makes each step of Keras's generic loop a `keras.remat` function of its
 inputs and states: the backward pass keeps those and recomputes the step's gates from them, a
 third more arithmetic for a fraction of the memory traffic. Training sequences/s at the quick
-preset's shapes, recomputed over plain (`python -m zoo.bench.recompute_bench`, the two alternated
+preset's shapes, recomputed over plain (`python -m zoo.bench.speed.recompute_bench`, the two alternated
 in one process, 2 rounds, on the idle 2-core CPU): adding T=100 bilstm 1.68x, deep_lstm 1.21x,
 rnn 1.09x, lstm 1.08x, cifg_lstm 1.08x, peephole_lstm 1.06x; IMDB (200 tokens, masked) bilstm
 1.34x, lstm 1.11x; copy T=30, whose 50 steps fit the cache anyway, lstm 0.94x, deep_lstm 1.01x.

@@ -18,7 +18,7 @@ Each function has three methods with identical results (up to float rounding):
                  on TensorFlow, of unknown length or of at most 2 BLOCK steps (where it measured
                  slower), run it as sequential
 
-`default_method()` picks per backend and device what `python -m zoo.bench.scan_bench --methods
+`default_method()` picks per backend and device what `python -m zoo.bench.speed.scan_bench --methods
 ...` measured fastest for training at T=1000 (64 units, batch 64) on the 2-core CPU here:
 blocked with JAX (minGRU 5.9x the LSTM's sequences/s against 2.3x sequential: XLA's scan step
 costs microseconds, and whole-sequence gate tensors streaming through memory cost the rest;

@@ -16,7 +16,7 @@ TRUE, FALSE, NONE = ("true", "yes", "1"), ("false", "no", "0"), ("none", "null")
 
 class UsageError(ValueError):
     """Bad user input (unknown model, malformed --set, ...): the command says it in one line and exits
-    zoo.bench.exits.EXIT_USAGE."""
+    zoo.bench.execution.exits.EXIT_USAGE."""
 
 
 def field_types(cls: type) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from zoo.values import UsageError
 
 if TYPE_CHECKING:
-    from zoo.bench.record import Record
+    from zoo.bench.execution.record import Record
 
 EXECUTORS = ("local", "ray")
 
@@ -53,10 +53,10 @@ def run(*, preset: str | None = None, models: str | Sequence[str] | None = None,
             *[a for name in imports for a in ("--import", name)],
             *["--resume"] * resume, *["--extend"] * extend, *["--verbose"] * verbose]
     from zoo import backends
-    from zoo.bench import store
+    from zoo.bench.execution import store
     from zoo.bench.cli import build_parser  # the command's own defaults and flags
-    from zoo.bench.experiment import out_dir, run_from_args
-    from zoo.bench.quiet import quiet_startup
+    from zoo.bench.experiment.experiment import out_dir, run_from_args
+    from zoo.bench.execution.quiet import quiet_startup
 
     args = build_parser().parse_args(argv)
     args.relaunch, args.argv = None, argv  # in this process: a Keras already on another backend is refused
@@ -70,7 +70,7 @@ def run(*, preset: str | None = None, models: str | Sequence[str] | None = None,
 def compare(run: str | Path, a: str = "lstm", b: str = "gru") -> list[dict]:
     """What `rnn-zoo compare A B --run RUN` prints, as rows: one per task instance both models finished, with
     each model's statistics (row[A], row[B]), the test between them (row["test"]) and row["verdict"]."""
-    from zoo.bench import compare as comparing
+    from zoo.bench.experiment import compare as comparing
 
     run = Path(run)
     return comparing.compared_rows(comparing.load_compared(run, a, b), a, b, run)

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from zoo.bench.exits import EXIT_INTERRUPTED, EXIT_NO_SPACE, EXIT_USAGE
+from zoo.bench.execution.exits import EXIT_NO_SPACE, EXIT_USAGE
 
 # Errors of the disk rather than of the program: one line and EXIT_NO_SPACE, never a traceback.
 STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
@@ -27,7 +27,7 @@ def add_import(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     import zoo
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.design.presets import PRESETS
 
     p = Parser(prog="rnn-zoo", description="Train and compare recurrent models on memory tasks.",
                epilog="Without a command, rnn-zoo prints this help and exits 2.")
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="rebuild results.md/.csv/.json from a run directory's cell files")
     rep.add_argument("run_dir", help="a folder written by `rnn-zoo run` (holding cells/*.json)")
     rep.add_argument("--index", action="store_true", help="run_dir is a folder of runs (results): rebuild its "
-                     "README.md index, index.csv and the project README's leaderboard (zoo/bench/index.py)")
+                     "README.md index, index.csv and the project README's leaderboard (zoo/bench/reporting/index.py)")
 
     cmp_ = sub.add_parser("compare", help="compare two models over seeds on every task of a run (prints; "
                                              "writes files only with --write or -o)")
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if "keras" not in sys.modules:  # the command's default, not keras.json's: $KERAS_BACKEND, else the fastest
         os.environ["KERAS_BACKEND"] = backends.default_backend()  # (a --backend changes it before Keras loads)
     trains = args.command in ("run", "bench", "gradients", "tune") or getattr(args, "add_seeds", False)
-    from zoo.bench.quiet import quiet_startup
+    from zoo.bench.execution.quiet import quiet_startup
 
     quiet_startup(getattr(args, "verbose", False), trains=trains)
     from zoo.values import UsageError
@@ -153,18 +153,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return cmd_report(args)
         if args.command == "compare":
-            return cmd_compare(args)
+            from zoo.bench.experiment.compare_command import main_args as compare_main
+
+            return compare_main(args)
         if args.command == "tune":
             from zoo.bench.tune_command import main_args as tune_main  # Optuna only where asked for
 
             return tune_main(args)
         if args.command == "bench":
-            from zoo.bench import speed
+            from zoo.bench.speed import speed
 
             return speed.worker(args) if args.worker else speed.main_args(args)
         if args.command == "gradients":
-            from zoo.bench import store
-            from zoo.bench.gradients import main_args
+            from zoo.bench.execution import store
+            from zoo.bench.experiment.gradients import main_args
 
             store.check_writable(args.out)
             return main_args(args)
@@ -183,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_list(args) -> int:
     import tasks
     import zoo
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.design.presets import PRESETS
 
     if args.what in (None, "models"):
         print("models:")
@@ -202,19 +204,20 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args, argv: list[str]) -> int:
-    from zoo.bench.experiment import run_from_args
+    from zoo.bench.experiment.experiment import run_from_args
 
     code, _ = run_from_args(args, "rnn-zoo " + shlex.join(argv))
     return code
 
 
 def cmd_report(args) -> int:
-    from zoo.bench import report, store
+    from zoo.bench.reporting import report
+    from zoo.bench.execution import store
     from zoo.values import UsageError
 
     out = Path(args.run_dir)
     if args.index:
-        from zoo.bench import index
+        from zoo.bench.reporting import index
 
         for path in index.write(out):
             print(path)
@@ -224,73 +227,6 @@ def cmd_report(args) -> int:
     for path in report.write_all(out):
         print(path)
     return 0
-
-
-def cmd_compare(args) -> int:
-    """Print the statistics and verdicts; write the .md and chart only where asked (never by default)."""
-    from zoo.bench import compare, store
-    from zoo.bench.matrix import UsageError
-
-    if args.add_seeds and args.run is None:  # it trains into the run: never into the committed default by accident
-        raise UsageError("compare --add-seeds trains into the run: name it with --run DIR")
-    if args.max_seeds is not None and (not args.add_seeds or args.max_seeds < 2):
-        raise UsageError(f"--max-seeds {args.max_seeds}: " + ("needs --add-seeds" if not args.add_seeds else
-                                                               "a test needs at least 2 seeds a side"))
-    if args.jobs != 1 and (not args.add_seeds or args.jobs < 1):
-        raise UsageError(f"--jobs {args.jobs}: " + ("needs --add-seeds" if not args.add_seeds else
-                                                     "expected an integer >= 1"))
-    run = Path(args.run or "results/zoo")
-    records = compare.load_compared(run, args.a, args.b)
-    code = 0
-    if args.add_seeds:
-        from zoo.bench import auto_seeds
-
-        store.check_writable(run, "--run")
-        code = auto_seeds.main(run, args.a, args.b, args.max_seeds or auto_seeds.DEFAULT_MAX_SEEDS, args.relaunch,
-                               args.jobs, command="rnn-zoo " + shlex.join(args.argv), imports=args.imports)
-        if code == EXIT_INTERRUPTED:
-            return code
-        records = store.load_cells(run)
-    rows = compare.compared_rows(records, args.a, args.b, run)
-    out = run if args.write else Path(args.out) if args.out else None
-    if out is not None:
-        _writable_dir(out, "--write" if args.write else "--out")
-    skipped = compare.not_compared(records, args.a, args.b)
-    text = compare.render(rows, args.a, args.b, run, skipped)
-    print(text)
-    default_run = Path(args.default_run) if args.default_run else compare.default_run_of(run)
-    if default_run is not None:  # a tuned run: its verdicts beside the default recipe's
-        default_records = store.load_cells(default_run)
-        if args.default_run and not default_records:
-            raise UsageError(f"--default-run {default_run} holds no cell files")
-        lines = compare.tuned_lines(rows, compare.compare(default_records, args.a, args.b))
-    else:
-        lines = compare.verdict_lines(rows)
-    print("\n".join(lines + [f"{line}: not compared" for line in skipped]))
-    if out is None:
-        if not args.add_seeds:  # with it, cells were written
-            print("(nothing written: --write saves compare-A-B.md and .png into the run, -o DIR into DIR)",
-                  file=sys.stderr)
-        return code
-    from zoo.bench import plots  # matplotlib only when a chart is wanted
-
-    md = out / f"compare-{args.a}-{args.b}.md"
-    store.write_atomic(md, text)
-    print(f"written: {md}, {plots.compare_chart(rows, args.a, args.b, out)}")
-    return code
-
-
-def _writable_dir(path: Path, flag: str) -> None:
-    from zoo.bench.matrix import UsageError
-
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise UsageError(f"{flag} {path}: exists and is not a directory") from None
-    except OSError as err:
-        raise UsageError(f"{flag} {path}: {err.strerror}") from None
-    if not os.access(path, os.W_OK):
-        raise UsageError(f"{flag} {path}: not writable")
 
 
 if __name__ == "__main__":

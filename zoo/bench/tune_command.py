@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from zoo.bench.exits import EXIT_FAILED, EXIT_OK, EXIT_SIGNAL
+from zoo.bench.execution.exits import EXIT_FAILED, EXIT_OK, EXIT_SIGNAL
 from zoo.values import UsageError
 
 SAMPLERS = ("tpe", "random")
@@ -15,7 +15,7 @@ PRUNERS = ("median", "halving", "none")
 
 
 def add_parser(sub) -> None:
-    from zoo.bench.presets import PRESETS
+    from zoo.bench.design.presets import PRESETS
 
     t = sub.add_parser("tune", help="search each model's hyperparameters on Optuna at a fixed parameter budget, "
                                     "then train the best on fresh seeds (--seeds)")
@@ -56,7 +56,7 @@ def check(args) -> None:
     if args.storage is not None and "://" not in args.storage:
         raise UsageError(f"--storage {args.storage!r}: expected a database URL such as sqlite:///tune.db or "
                          "postgresql://host/db")
-    from zoo.bench.executors import executor_from_args
+    from zoo.bench.execution.executors import executor_from_args
 
     executor_from_args(args)  # the --jobs / --executor / --address rules of run
 
@@ -65,14 +65,14 @@ def main_args(args) -> int:
     if args.report:
         return report_only(Path(args.report), args.storage)
     check(args)
-    from zoo.bench.experiment import matrix_from_args
+    from zoo.bench.experiment.experiment import matrix_from_args
 
     cells = matrix_from_args(argparse.Namespace(**{**vars(args), "seeds": "1"}))  # one cell a study: seed 0
     import json
 
     import tasks
     from zoo import backends
-    from zoo.bench import store
+    from zoo.bench.execution import store
 
     out = Path(args.out or f"runs/tune-{args.preset}")
     store.check_writable(out)
@@ -93,7 +93,7 @@ def main_args(args) -> int:
         code = train(cells, out, args)
     if code != EXIT_OK:
         return code
-    from zoo.bench import tune_final
+    from zoo.bench.experiment import tune_final
 
     for path in tune_final.report(out, args.storage):
         print(path)
@@ -101,8 +101,8 @@ def main_args(args) -> int:
 
 
 def train(cells, out: Path, args) -> int:
-    from zoo.bench import tune
-    from zoo.bench.runner import Signals
+    from zoo.bench.experiment import tune
+    from zoo.bench.execution.runner import Signals
 
     tune.say_stderr(f"{len(cells)} studies of {args.trials} trials in {out}/ ({args.sampler}, {args.pruner} pruner)")
     prefix = f"[worker {args.worker_index}] " if args.worker_index else ""
@@ -131,7 +131,7 @@ def worker_argv(args, index: int) -> list[str]:
 
 
 def local_workers(args) -> int:
-    from zoo.bench import workers
+    from zoo.bench.execution import workers
 
     env = {**os.environ, **workers.thread_env(max(1, workers.cpu_count() // args.jobs))}
     procs = [subprocess.Popen([sys.executable, "-m", "zoo", *worker_argv(args, i + 1)], env=env)
@@ -151,7 +151,7 @@ def _ray_work(argv: list[str]) -> int:
 def ray_workers(args) -> int:
     import ray
 
-    from zoo.bench import ray_executor
+    from zoo.bench.execution import ray_executor
 
     executor = ray_executor.RayExecutor(args.address, args.cpus_per_cell, args.gpus_per_cell, verbose=args.verbose,
                                         worker_output=True)  # the trials' progress lines come from the workers
@@ -164,11 +164,12 @@ def ray_workers(args) -> int:
 
 def final(cells, out: Path, args) -> int:
     """The best configurations and the default recipe on fresh seeds, through the runner (resumable)."""
-    from zoo.bench import runner, tune_final
-    from zoo.bench.executors import local_executor
-    from zoo.bench.reporters import Progress, TablesReporter
+    from zoo.bench.execution import runner
+    from zoo.bench.experiment import tune_final
+    from zoo.bench.execution.executors import local_executor
+    from zoo.bench.reporting.reporters import Progress, TablesReporter
 
-    tuned, default = tune_final.final_cells(cells, out, args.storage, args.seeds)
+    tuned, default = tune_final.final_trials(cells, out, args.storage, args.seeds)
     code = EXIT_OK
     for name, todo in ((tune_final.FINAL, tuned), (tune_final.DEFAULT, default)):
         folder = out / name
@@ -183,7 +184,7 @@ def final(cells, out: Path, args) -> int:
 
 
 def report_only(folder: Path, storage: str | None) -> int:
-    from zoo.bench import tune, tune_final
+    from zoo.bench.experiment import tune, tune_final
 
     if storage is None and not (folder / tune.JOURNAL).is_file():
         raise UsageError(f"--report {folder}: holds no study ({folder}/{tune.JOURNAL}); run `rnn-zoo tune` first")
