@@ -62,6 +62,23 @@ def test_a_new_run_folder_is_indexed_with_no_code_change(tmp_path):
     assert index.write(results) == paths and (results / "README.md").read_text() == text  # a rebuild: the same
 
 
+def test_a_tune_folder_is_indexed_by_its_final_runs_not_its_trials(tmp_path):
+    """Tuning trials are chosen on validation: the folder is listed (kind tune, no rows); its final/ and
+    default/ runs, on fresh seeds, give the rows."""
+    results = tmp_path / "results"
+    tune = results / "tune-copy"
+    shutil.copytree(RESULTS / "copy-T1000-chrono" / "cells", tune / "cells")  # stand-ins for the trials
+    (tune / "study.journal").write_text("")
+    header = "# results/{0}: x\n\n- Question: q?\n- Group: literature\n- Command: `rnn-zoo tune --out results/tune-copy`\n- Commit: d2aa2dd\n"
+    (tune / "README.md").write_text(header.format("tune-copy"))
+    shutil.copytree(RESULTS / "copy-T1000-chrono" / "cells", tune / "final" / "cells")
+    (tune / "final" / "README.md").write_text(header.format("tune-copy/final"))
+    (results / "README.md").write_text(f"# Results\n\n{index.INDEX_START}\n{index.INDEX_END}\n")
+    runs = {r.path: r for r in index.find_runs(results)}
+    assert runs["tune-copy"].kind == "tune" and runs["tune-copy"].rows == []
+    assert runs["tune-copy/final"].kind == "cells" and runs["tune-copy/final"].rows
+
+
 def test_report_index_is_the_command(tmp_path, capsys):
     from zoo.bench.cli import main
 

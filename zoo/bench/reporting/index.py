@@ -54,6 +54,10 @@ FORMATS = {  # what each kind of run folder holds; printed in results/README.md
     "speed": "`<backend>-<device>.json` (and the printed `.txt`) from `python -m zoo.bench.speed.scan_bench`: "
              "`train_seq_per_s[T][model]`, training sequences per second, best of the rounds, at `units` and "
              "`batch`. A row: one model at one length; the note gives the ratio to lstm.",
+    "tune": "an `rnn-zoo tune` folder: `study.journal` (Optuna's journal storage, one study per model and "
+            "task), `tuning.md` and `figures/` (each study's best, fANOVA importances), `cells/` (one record a "
+            "trial, seed 0, chosen on validation); its `final/` (the best configurations) and `default/` (the "
+            "default recipe) are cells runs of their own on fresh seeds, indexed as such.",
     "notes": "a README only: measurements printed by a command and written down there (no data file kept), "
              "or a folder grouping runs of its own.",
 }
@@ -194,7 +198,9 @@ def find_runs(results: Path) -> list[Run]:
         if not readme.is_file():
             raise UsageError(f"{folder} holds results but no README.md (see zoo/bench/reporting/index.py for its header)")
         head = read_header(readme)
-        if (folder / "cells").is_dir():
+        if (folder / "study.journal").is_file():  # tuning trials, chosen on validation: its final/ has the scores
+            kind, rows = "tune", []
+        elif (folder / "cells").is_dir():
             kind, rows = "cells", cell_rows(folder)
         elif any(folder.glob("gradients-*.json")):  # rows name the commit alone, not the README's words about it
             kind, rows = "gradients", gradient_rows(folder, head["commit"].split()[0])
