@@ -79,6 +79,27 @@ def test_a_tune_folder_is_indexed_by_its_final_runs_not_its_trials(tmp_path):
     assert runs["tune-copy/final"].kind == "cells" and runs["tune-copy/final"].rows
 
 
+def test_the_literature_table_sets_each_published_score_beside_each_current_run(tmp_path):
+    """A row per task and model a paper scored, a column per current literature run holding it; models no
+    paper scored, other groups' runs and superseded runs are left out."""
+    results = tmp_path / "results"
+    header = "# results/{0}: x\n\n- Question: q?\n- Group: {1}\n- Command: `rnn-zoo run`\n- Commit: d2aa2dd\n"
+    for name, group, extra in (("music", "literature", ""), ("old", "literature", "- Superseded by: music\n"),
+                               ("other", "matrix", "")):
+        (results / name / "cells").mkdir(parents=True)
+        for cell in ("jsb__lstm__seed0", "jsb__lstm__seed1", "jsb__gru__seed0", "jsb__mingru__seed0"):
+            shutil.copy(RESULTS / "music" / "cells" / f"{cell}.json", results / name / "cells")
+        (results / name / "README.md").write_text(header.format(name, group) + extra)
+    lines = index.literature_table(index.find_runs(results), "results/")
+    assert lines[0] == "| task | model | published | [music](results/music/README.md) |"
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in lines[2:] if line.startswith("| jsb")}
+    assert set(rows) == {("jsb", "lstm"), ("jsb", "gru")}  # mingru: no paper scored it
+    assert "| 8.45¹ | " in rows[("jsb", "lstm")] and rows[("jsb", "lstm")].endswith("(2) |")
+    assert "| 8.43¹ | " in rows[("jsb", "gru")] and rows[("jsb", "gru")].endswith("(1) |")
+    assert lines[-1].startswith("¹ Bai et al. 2018, Table 1")
+    assert index.literature_table([r for r in index.find_runs(results) if r.group == "matrix"], "") == []
+
+
 def test_report_index_is_the_command(tmp_path, capsys):
     from zoo.bench.cli import main
 

@@ -16,7 +16,9 @@ rebuilt byte for byte from the same folders:
 - results/README.md: its region between INDEX_START and INDEX_END (the text around it is kept);
 - results/index.csv: one row per run x task x model (ROW_FIELDS);
 - the project README's leaderboard region (LEADERBOARD_START .. END): the current runs of group
-  "matrix", one table each, models by tasks.
+  "matrix", one table each, models by tasks; then, there and in results/README.md, the table beside the
+  literature: each current "literature" run's models that a paper scored on the same task (the task's
+  `reference`, which every record carries), the run's mean beside the paper's number.
 """
 from __future__ import annotations
 
@@ -143,6 +145,7 @@ def cell_rows(folder: Path) -> list[dict]:
             "backend": " ".join(sorted({r.backend for r in records})),
             "commit": " ".join(sorted({_short(r.environment.git_commit) for r in records})),
             "note": f"{failed} not scored" if failed else "",
+            "reference": first.reference,  # not a column: the literature table reads it
         })
     return rows
 
@@ -264,6 +267,9 @@ def render_index(runs: list[Run]) -> str:
             out.append(f"| [{run.path}]({run.link}) | {run.question} | {run.kind} | {len(run.rows)} | {run.commit} "
                        f"| {_status(run)} |")
         out.append("")
+    if table := literature_table(runs, ""):
+        out += ["## Beside the literature", "", "The test mean [95% interval] (seeds) of each model a paper scored "
+                "on the same task, in each current literature run.", ""] + table + [""]
     out += ["## Formats", ""] + [f"- **{kind}**: {text}" for kind, text in FORMATS.items()] + [""]
     out += ["## Every row", "", "Mean [95% interval] over seeds; solved: seeds meeting the task's criterion; "
             "sequences seen: training sequences x epochs. Superseded runs are marked.", ""]
@@ -282,6 +288,31 @@ def render_index(runs: list[Run]) -> str:
                        f"{_cell(row.get('note'))} |")
         out.append("")
     return "\n".join(out + [INDEX_END])
+
+
+def literature_table(runs: list[Run], prefix: str) -> list[str]:
+    """Lines of the table beside the literature: a row per task and model that a paper scored (the task's
+    `reference`, which every record carries), a column per current "literature" run holding that pair (its
+    test mean [95% CI] and seeds), and the sources below; [] where there are none."""
+    picked = [(run, row) for run in runs if run.group == "literature" and run.superseded_by is None
+              for row in run.rows if row.get("reference") and row["model"] in row["reference"].scores]
+    if not picked:
+        return []
+    columns = list(dict.fromkeys(run.path for run, _ in picked))  # the runs' own order (group, then path)
+    links = {run.path: f"[{run.path}]({prefix}{run.link})" for run, _ in picked}
+    at = {(row["label"], row["model"], run.path): row for run, row in picked}
+    pairs = sorted({(row["label"], row["model"]) for _, row in picked},
+                   key=lambda lm: (natural_key(lm[0]), model_key(lm[1])))
+    sources = list(dict.fromkeys(row["reference"].source for _, row in picked))
+    marks = "¹²³⁴⁵⁶⁷⁸⁹"
+    out = ["| task | model | published | " + " | ".join(links[c] for c in columns) + " |",
+           "|---|---|---:|" + "---:|" * len(columns)]
+    for label, model in pairs:
+        ref = next(row["reference"] for (l, m, _), row in at.items() if (l, m) == (label, model))
+        cells = [f"{_score(row, 4)} ({row['seeds']})" if (row := at.get((label, model, c))) else "" for c in columns]
+        out.append(f"| {label} | {model} | {ref.scores[model]:.4g}{marks[sources.index(ref.source)]} | "
+                   + " | ".join(cells) + " |")
+    return out + [""] + [f"{marks[i]} {source}." for i, source in enumerate(sources)]
 
 
 def render_leaderboard(runs: list[Run], prefix: str) -> str:
@@ -318,6 +349,9 @@ def render_leaderboard(runs: list[Run], prefix: str) -> str:
                 text = f"**{text}**" if best.get(label) == model else text
                 cells.append(f"{text} ({row['solved']})")
             out.append(f"| {model} | " + " | ".join(cells) + " |")
+    if table := literature_table(runs, prefix):
+        out += ["", "Beside the literature: the test mean [95% interval] (seeds) of each model a paper scored on the "
+                "same task, at the run's own size and recipe; each run's README says how it differs.", ""] + table
     return "\n".join(out + ["", LEADERBOARD_END])
 
 
