@@ -2,6 +2,7 @@
 with the pruner and without it, timed. A benchmark, not a test:
 
     KERAS_BACKEND=jax python -m zoo.bench.speed.pruner_bench --trials 12 --out runs/pruner-bench [--pruner median] [--set ...]
+    KERAS_BACKEND=jax python -m zoo.bench.speed.pruner_bench --preset quick --task adding --trials 12 --out runs/pruner-adding
 
 Prints and writes OUT/pruner-bench.json: wall seconds, epochs trained and the best validation score of each.
 """
@@ -23,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--task", default="adding")
     p.add_argument("--trials", type=int, default=12)
     p.add_argument("--pruner", default="median", choices=["median", "halving"])
-    p.add_argument("--set", action="append", default=None, help="as for run (default: a small adding task)")
+    p.add_argument("--preset", default="smoke", help="the preset whose task and recipe the studies tune, as for tune")
+    p.add_argument("--set", action="append", default=None,
+                   help="as for run (default: with the smoke preset, a small adding task)")
     p.add_argument("--out", default="runs/pruner-bench")
     args = p.parse_args(argv)
     import keras
@@ -31,15 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     from zoo.bench.experiment.experiment import matrix_from_args
 
     # the backend Keras already has (importing zoo.bench imported it): set KERAS_BACKEND=jax to bench JAX
-    cells = matrix_from_args(argparse.Namespace(preset="smoke", models=args.model, tasks=args.task, seeds="1",
-                                                set=args.set or SMALL, backend=keras.backend.backend(),
+    small = SMALL if args.preset == "smoke" and args.task == "adding" else []
+    cells = matrix_from_args(argparse.Namespace(preset=args.preset, models=args.model, tasks=args.task, seeds="1",
+                                                set=args.set or small, backend=keras.backend.backend(),
                                                 relaunch=None))
     from zoo import backends
     from zoo.bench.execution import store
     from zoo.bench.experiment import tune
 
     backends.make_deterministic()
-    out, result = Path(args.out), {"trials": args.trials, "model": args.model, "task": cells[0].label}
+    out = Path(args.out)
+    result = {"trials": args.trials, "model": args.model, "task": cells[0].label, "preset": args.preset,
+              "set": args.set or small, "backend": keras.backend.backend()}
     for pruner in (args.pruner, "none"):  # the pruned study first: the unpruned one then runs on a warm cache
         folder = out / pruner
         start = time.perf_counter()
