@@ -1,4 +1,5 @@
 """rnn-zoo tune: the search space, exact trial counts, dead trials retried, resumes, shared studies, errors."""
+import dataclasses
 import math
 import os
 import signal
@@ -150,6 +151,28 @@ def test_bad_values_are_one_line_and_exit_2(tmp_path, capsys, argv, message):
 def test_report_of_a_folder_without_a_study_is_one_line(tmp_path, capsys):
     assert main(["tune", "--report", str(tmp_path)]) == 2
     assert "holds no study" in capsys.readouterr().err
+
+
+def test_a_trial_never_evaluates_the_test_split_and_report_points_a_tune_folder_elsewhere(tmp_path, monkeypatch,
+                                                                                           capsys):
+    """Real training, two trials: each is scored on validation alone; evaluating any split after training
+    (the test split, or a length task's test lengths) would raise here."""
+    from zoo.bench.execution import train
+
+    def no_test(*_):
+        raise AssertionError("a tuning trial evaluated the test split")
+
+    monkeypatch.setattr(train, "evaluate", no_test)
+    cell = dataclasses.replace(CELL, backend=None)  # CELL's backend is a stand-in's
+    tune.work([cell], tmp_path, 2, None, "random", "none", 0, lambda: False, None)
+    records = store.load_cells(tmp_path)
+    assert len(records) == 2 and all(r.status == "completed" for r in records)
+    for r in records:
+        assert r.test == {} and r.test_metric is None and r.solved is None and r.test_by_length is None
+        assert math.isfinite(r.best_val_metric) and r.tuning["value"] == r.best_val_metric
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a tune folder, whose trials are never tested" in err and len(err.strip().splitlines()) == 1
 
 
 TINY = ["tune", "--preset", "smoke", "--models", "lstm", "--tasks", "adding", "--set", "adding.T=4",

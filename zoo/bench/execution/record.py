@@ -124,7 +124,7 @@ class Record:
     solved_rule: str | None = _scored()  # e.g. "mse <= 0.01"
     # absent from files written before it was stored: `criterion` reads `solved_rule` then
     solved_criterion: Criterion | None = _scored(nullable=True, optional=True)
-    solved: bool | None = _scored()
+    solved: bool | None = _scored(nullable=True)  # None: never tested (a tuning trial, scored on validation)
     epochs_to_solve: int | None = _scored(nullable=True)  # first epoch whose validation score met the criterion
     history: dict[str, list[float | None]] | None = _scored()  # Keras's history, per epoch
     epochs: int | None = _scored()

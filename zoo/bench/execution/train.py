@@ -99,9 +99,12 @@ def compile_for(task: Task, model_name: str, hparams: dict, recipe: Recipe) -> k
 
 
 def train_trial(cell: Trial, splits: Splits, verbose: bool = False, tensorboard: Path | None = None,
-               stop_requested: Callable[[], bool] = lambda: False, callbacks: tuple = ()) -> Record:
+               stop_requested: Callable[[], bool] = lambda: False, callbacks: tuple = (),
+               test_split: bool = True) -> Record:
     """Build, train (early stopping on validation, best weights restored) and test one cell; `callbacks` join
-    Keras's (tune's pruner watches the validation metric through one).
+    Keras's (tune's pruner watches the validation metric through one). With `test_split` False (a tuning
+    trial, chosen on validation alone) the test split is never evaluated: the record's `test` is empty and
+    its `test_metric` and `solved` are None.
 
     Raises KeyboardInterrupt, from plain Python, when `stop_requested()` turned true meanwhile.
     """
@@ -126,11 +129,12 @@ def train_trial(cell: Trial, splits: Splits, verbose: bool = False, tensorboard:
                         callbacks=callbacks, shuffle=False).history
     if stop_requested():
         raise KeyboardInterrupt
-    by_length = {}
-    for length, batches in sorted(splits.by_length.items()):
+    by_length, test = {}, {}
+    for length, batches in sorted(splits.by_length.items()) if test_split else ():
         by_length[str(length)] = evaluate(model, batches, stop_requested)
-    test = lengths.beyond_training(by_length, task.train_lengths) if by_length else (
-        evaluate(model, splits.test, stop_requested))
+    if test_split:
+        test = lengths.beyond_training(by_length, task.train_lengths) if by_length else (
+            evaluate(model, splits.test, stop_requested))
     wall = time.perf_counter() - start
 
     best_val = _best(history.get(f"val_{task.metric}", []), task.higher_is_better)
@@ -149,12 +153,12 @@ def train_trial(cell: Trial, splits: Splits, verbose: bool = False, tensorboard:
         reference=task.reference,
         metric=task.metric,
         higher_is_better=task.higher_is_better,
-        test_metric=float(test[task.metric]),
+        test_metric=float(test[task.metric]) if test_split else None,
         best_val_metric=best_val,
         baseline=task.baseline,
         solved_rule=task.solved.describe(),
         solved_criterion=task.solved,
-        solved=status == "completed" and task.solved.met(float(test[task.solved.metric])),
+        solved=status == "completed" and task.solved.met(float(test[task.solved.metric])) if test_split else None,
         epochs_to_solve=_epochs_to_solve(history, task),
         history={k: [float(x) for x in v] for k, v in history.items()},
         epochs=epochs,

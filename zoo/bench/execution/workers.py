@@ -37,6 +37,7 @@ class Settings:
     verbose: bool = False
     tensorboard: str | None = None  # a folder for one TensorBoard log dir per cell
     imports: tuple[str, ...] = ()  # the user's modules (--import), imported by each worker before it trains
+    test_split: bool = True  # False for tune's trials: chosen on validation, the test split is for fresh seeds
 
 
 class DataCache:
@@ -65,7 +66,7 @@ def train_one(cell: Trial, settings: Settings, data: DataCache,
         check_backend(cell)
         return train_trial(cell, data.get(cell), verbose=settings.verbose,
                           tensorboard=Path(settings.tensorboard) if settings.tensorboard else None,
-                          stop_requested=stop_requested, callbacks=callbacks)
+                          stop_requested=stop_requested, callbacks=callbacks, test_split=settings.test_split)
     except Exception as err:
         return base_record(cell, "failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc(),
                            wall_seconds=time.perf_counter() - start)

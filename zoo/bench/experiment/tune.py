@@ -1,8 +1,9 @@
 """`rnn-zoo tune`: one Optuna study per (model, task instance), the same trial budget for every model.
 
 Each trial draws a recipe and model options from zoo.bench.design.search_space, keeps the model at the study's
-parameter budget, trains on the training split and is scored by its best validation metric alone (the
-test split is for the fresh seeds afterwards, zoo.bench.experiment.tune_final). A pruner stops poor trials early on
+parameter budget, trains on the training split and is scored by its best validation metric alone; it never
+evaluates the test split (its record's test scores are empty), which is for the fresh seeds afterwards
+(zoo.bench.experiment.tune_final). A pruner stops poor trials early on
 the per-epoch validation metric. Every trial is also an ordinary record, OUT/cells/<label>__<model>__trialN.
 
 Storage: OUT/study.journal (Optuna's journal file: appends only, so a kill -9 cannot corrupt it), or any
@@ -199,7 +200,7 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, base: Trial, out: Path, 
                      trial=trial.number)
     watch = ReportValidation(trial, f"val_{task.metric}")
     with Heartbeat(trial):
-        record = train_one(cell, Settings(), data, stop_requested, callbacks=(watch,))
+        record = train_one(cell, Settings(test_split=False), data, stop_requested, callbacks=(watch,))
     if record.interrupted or stop_requested():
         raise KeyboardInterrupt  # the trial stays RUNNING; the next process to ask fails it and retries it
     state = TrialState.PRUNED if watch.pruned and record.done else TrialState.COMPLETE if record.done \
