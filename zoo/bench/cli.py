@@ -224,7 +224,7 @@ def cmd_report(args) -> int:
         return 0
     if not store.load_cells(out):
         raise UsageError(f"{out} holds no cell files (expected {out}/cells/*.json)")
-    if (out / "study.journal").is_file():  # its trials hold validation scores only
+    if store.is_tune_folder(out):
         raise UsageError(f"{out} is a tune folder, whose trials are never tested: `rnn-zoo tune --report {out}` "
                          f"rewrites its tuning.md, `rnn-zoo report {out}/final` the tuned models' tables")
     for path in report.write_all(out):

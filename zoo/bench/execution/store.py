@@ -24,6 +24,7 @@ TMP_SUFFIX = ".tmp"
 CORRUPT_SUFFIX = ".corrupt"  # a cell file that cannot be read is kept under this name, beside the others
 HOST = socket.gethostname()
 STALE_SECONDS = 600  # a file another host left untouched this long belongs to a dead run
+TUNE_JOURNAL = "study.journal"  # `rnn-zoo tune`'s Optuna journal, in its run folder
 
 
 def cells_dir(out: Path) -> Path:
@@ -88,6 +89,11 @@ def save_cell(out: Path, record: Record) -> Path:
     path = cells_dir(out) / f"{record.cell_id}.json"
     write_json(path, record.to_json())
     return path
+
+
+def is_tune_folder(folder: Path) -> bool:
+    """A `rnn-zoo tune` run folder: its trials are scored on validation only (its final/ holds the tests)."""
+    return (Path(folder) / TUNE_JOURNAL).is_file()
 
 
 def load_cells(out: Path) -> list[Record]:

@@ -130,9 +130,9 @@ def train_trial(cell: Trial, splits: Splits, verbose: bool = False, tensorboard:
     if stop_requested():
         raise KeyboardInterrupt
     by_length, test = {}, {}
-    for length, batches in sorted(splits.by_length.items()) if test_split else ():
-        by_length[str(length)] = evaluate(model, batches, stop_requested)
     if test_split:
+        for length, batches in sorted(splits.by_length.items()):
+            by_length[str(length)] = evaluate(model, batches, stop_requested)
         test = lengths.beyond_training(by_length, task.train_lengths) if by_length else (
             evaluate(model, splits.test, stop_requested))
     wall = time.perf_counter() - start

@@ -42,7 +42,7 @@ from zoo.bench.execution.workers import DataCache, Settings, train_one
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)  # tune's own progress lines say what happens
 
-JOURNAL = "study.journal"
+JOURNAL = store.TUNE_JOURNAL
 LOCK = "tune.lock"
 HEARTBEAT_SECONDS = 30
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)

@@ -201,7 +201,7 @@ def find_runs(results: Path) -> list[Run]:
         if not readme.is_file():
             raise UsageError(f"{folder} holds results but no README.md (see zoo/bench/reporting/index.py for its header)")
         head = read_header(readme)
-        if (folder / "study.journal").is_file():  # tuning trials, chosen on validation: its final/ has the scores
+        if store.is_tune_folder(folder):  # its trials are chosen on validation: its final/ has the scores
             kind, rows = "tune", []
         elif (folder / "cells").is_dir():
             kind, rows = "cells", cell_rows(folder)
@@ -301,14 +301,14 @@ def literature_table(runs: list[Run], prefix: str) -> list[str]:
     columns = list(dict.fromkeys(run.path for run, _ in picked))  # the runs' own order (group, then path)
     links = {run.path: f"[{run.path}]({prefix}{run.link})" for run, _ in picked}
     at = {(row["label"], row["model"], run.path): row for run, row in picked}
-    pairs = sorted({(row["label"], row["model"]) for _, row in picked},
-                   key=lambda lm: (natural_key(lm[0]), model_key(lm[1])))
+    refs = {(row["label"], row["model"]): row["reference"] for _, row in picked}
+    pairs = sorted(refs, key=lambda lm: (natural_key(lm[0]), model_key(lm[1])))
     sources = list(dict.fromkeys(row["reference"].source for _, row in picked))
     marks = "¹²³⁴⁵⁶⁷⁸⁹"
     out = ["| task | model | published | " + " | ".join(links[c] for c in columns) + " |",
            "|---|---|---:|" + "---:|" * len(columns)]
     for label, model in pairs:
-        ref = next(row["reference"] for (l, m, _), row in at.items() if (l, m) == (label, model))
+        ref = refs[(label, model)]
         cells = [f"{_score(row, 4)} ({row['seeds']})" if (row := at.get((label, model, c))) else "" for c in columns]
         out.append(f"| {label} | {model} | {ref.scores[model]:.4g}{marks[sources.index(ref.source)]} | "
                    + " | ".join(cells) + " |")
