@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.bench.reporting import index
+from zoo.bench.reporting import index, tuned
 from zoo.values import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,6 +77,46 @@ def test_a_tune_folder_is_indexed_by_its_final_runs_not_its_trials(tmp_path):
     runs = {r.path: r for r in index.find_runs(results)}
     assert runs["tune-copy"].kind == "tune" and runs["tune-copy"].rows == []
     assert runs["tune-copy/final"].kind == "cells" and runs["tune-copy/final"].rows
+
+
+def test_a_tune_run_sets_each_model_tuned_beside_its_default_with_both_verdicts(tmp_path):
+    """The verdict table: one row per tune run and task holding LSTM and GRU, both means default -> tuned, both
+    verdicts as `compare` gives them, the studies' first three importances; the per-model table: every model
+    of final/, its trials and best configuration from tuning.json, and a dash where default/ lacks it."""
+    from zoo.bench.experiment import compare
+    from zoo.bench.execution import store
+
+    results = tmp_path / "results"
+    tune = results / "tune-copy"
+    header = "# results/{0}: x\n\n- Question: q?\n- Group: literature\n- Command: `rnn-zoo tune --out results/tune-copy`\n- Commit: d2aa2dd\n"
+    for kind in ("final", "default"):
+        shutil.copytree(RESULTS / "tune-copy-T30" / kind / "cells", tune / kind / "cells")
+        (tune / kind / "README.md").write_text(header.format(f"tune-copy/{kind}"))
+    shutil.copy(RESULTS / "music" / "cells" / "jsb__mingru__seed0.json", tune / "final" / "cells")  # no default
+    (tune / "study.journal").write_text("")
+    (tune / "README.md").write_text(header.format("tune-copy"))
+    studies = [{"study": f"copy-T30__{m}", "model": m, "budget": 34314, "finished": 30, "complete": c,
+                "pruned": 30 - c, "best_value": 0.1, "best_trial": 3, "best_params": {"learning_rate": 0.01},
+                "importance": {"learning_rate": lr, "dropout": 0.1, "batch_size": 0.9 - lr - 0.1, "clipnorm": 0.0}}
+               for m, c, lr in (("lstm", 12, 0.2), ("gru", 19, 0.6))]
+    (tune / "tuning.json").write_text(json.dumps(studies))
+    runs = index.find_runs(results)
+    rows = index.current_tuned(runs)
+    assert [(r["label"], r["model"]) for r in rows] == [("copy(T=30)", "lstm"), ("copy(T=30)", "gru"),
+                                                        ("jsb", "mingru")]
+    (verdict,) = tuned.verdict_table(rows, "results/")[2:]
+    expected = {kind: compare.brief(compare.compare(store.load_cells(tune / kind), "lstm", "gru")[0], "lstm", "gru")
+                for kind in ("default", "final")}
+    cells = [c.strip() for c in verdict.split("|")[1:-1]]
+    assert cells[:3] == ["[tune-copy](results/tune-copy/README.md)", "copy(T=30)", "34314"]
+    assert cells[3] == "0.4045 → 0.1352" and cells[4] == "0.3268 → 0.1095"
+    assert cells[5:7] == [expected["default"], expected["final"]] and cells[5].startswith("GRU better, gru/lstm = ")
+    assert cells[7] == "batch 0.60, lr 0.20, dropout 0.10; lr 0.60, batch 0.20, dropout 0.10"
+    table = tuned.model_table(rows, "", index._score)
+    assert "| 30 (12 + 18) | 0.4045 [" in table[2] and "| lr 0.01 | batch 0.60, lr 0.20, dropout 0.10, clipnorm 0.00 |" in table[2]
+    assert "| jsb | mingru | " in table[4] and "| — | — | " in table[4]  # no study, no default recipe for it
+    text = index.render_index(runs)
+    assert "## Tuned against default" in text and verdict.replace("(results/", "(") in text
 
 
 def test_the_literature_table_sets_each_published_score_beside_each_current_run(tmp_path):

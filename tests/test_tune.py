@@ -1,5 +1,6 @@
 """rnn-zoo tune: the search space, exact trial counts, dead trials retried, resumes, shared studies, errors."""
 import dataclasses
+import json
 import math
 import os
 import signal
@@ -118,6 +119,10 @@ def test_fresh_seeds_replay_the_best_trial_and_the_report_ranks_importance(tmp_p
     paths = tune_final.report(tmp_path)
     text = (tmp_path / "tuning.md").read_text()
     assert "6 finished trials" in text and "| learning_rate |" in text
+    (summary,) = json.loads((tmp_path / store.TUNE_SUMMARY).read_text())  # the same, for the results index
+    assert summary["finished"] == 6 and summary["best_trial"] == best.number and summary["model"] == CELL.model
+    assert summary["best_params"] == best.params and f"Best: {best.value:.4g} (trial {best.number})" in text
+    assert all(f"| {k} | {v:.3f} |" in text for k, v in summary["importance"].items())
     assert any(p.name.endswith("importance.png") for p in paths)
 
 

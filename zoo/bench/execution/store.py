@@ -25,6 +25,8 @@ CORRUPT_SUFFIX = ".corrupt"  # a cell file that cannot be read is kept under thi
 HOST = socket.gethostname()
 STALE_SECONDS = 600  # a file another host left untouched this long belongs to a dead run
 TUNE_JOURNAL = "study.journal"  # `rnn-zoo tune`'s Optuna journal, in its run folder
+TUNE_FINAL, TUNE_DEFAULT = "final", "default"  # its best configurations and the default recipe, on fresh seeds
+TUNE_SUMMARY = "tuning.json"  # beside it: each study's best and fANOVA importances, for readers without Optuna
 
 
 def cells_dir(out: Path) -> Path:

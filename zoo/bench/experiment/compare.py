@@ -157,6 +157,15 @@ def _short(t: Comparison, a: str, b: str) -> str:
     return f"undecided ({'about ' + str(t.seeds_needed) if t.seeds_needed else f'>{stats.MOST_SEEDS}'} seeds a side)"
 
 
+def brief(row: dict, a: str, b: str) -> str:
+    """The verdict in a table cell: 'GRU better, gru/lstm = 0.812× [0.687, 0.959]'."""
+    t: Comparison = row["test"]
+    if t.estimate is None:
+        return _short(t, a, b)
+    interval = "" if t.ci_low is None else f" [{_num(t.ci_low, t)}, {_num(t.ci_high, t)}]"
+    return f"{_short(t, a, b)}, {difference(t, a, b)}{interval}"
+
+
 def difference(t: Comparison, a: str, b: str) -> str:
     """'gru - lstm = -0.0182' (absolute margin) or 'gru/lstm = 0.218×' (relative: the ratio of the means of logs)."""
     return f"{b}/{a} = {_num(t.estimate, t)}×" if t.margin.relative else f"{b} - {a} = {_num(t.estimate, t)}"

@@ -21,7 +21,7 @@ from zoo.bench.design.matrix import Trial, validate_recipe
 from zoo.bench.design.presets import merge_hparams
 from zoo.bench.experiment.tune import FINISHED, TUNING_SEED, base_trial, budget_for, storage_for, study_name
 
-FINAL, DEFAULT = "final", "default"
+FINAL, DEFAULT = store.TUNE_FINAL, store.TUNE_DEFAULT
 
 
 def fresh_seeds(n: int) -> list[int]:
@@ -63,36 +63,46 @@ def write_marker(out: Path, trials: int) -> None:
                                             "tuned_in": ".."})
 
 
+def summary(study: optuna.Study) -> dict:
+    """One study's finished trials, best value and hyperparameters, and fANOVA importances (name: share)."""
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    pruned = len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
+    best = study.best_trial if done else None
+    return {"study": study.study_name, "model": study.study_name.rsplit("__", 1)[1],
+            "budget": study.user_attrs.get("budget"), "finished": len(done) + pruned, "complete": len(done),
+            "pruned": pruned, "best_value": best and best.value, "best_trial": best and best.number,
+            "best_params": best.params if best else {}, "importance": importances(study) if done else {}}
+
+
 def report(out: Path, storage_url: str | None = None) -> list[Path]:
-    """OUT/tuning.md (per study: trials, best value and hyperparameters, fANOVA importance) and three figures
-    per study under OUT/figures/; returns the files written."""
+    """OUT/tuning.md (per study: trials, best value and hyperparameters, fANOVA importance), the same as
+    OUT/tuning.json, and three figures per study under OUT/figures/; returns the files written."""
     storage = storage_for(out, storage_url)
     lines = ["# Tuning", "", "Per study (model on task): finished trials (complete + pruned), the best validation "
              "score and its hyperparameters, and each hyperparameter's fANOVA importance (Hutter et al. 2014; "
              "Optuna's evaluator, over the complete trials; the importances sum to 1).", ""]
-    written = []
+    written, summaries = [], []
     for name in sorted(optuna.get_all_study_names(storage)):
         study = optuna.load_study(study_name=name, storage=storage)
-        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        pruned = len(study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)))
-        lines += [f"## {name}", "", f"{len(done) + pruned} finished trials ({len(done)} complete, {pruned} pruned), "
-                  f"parameter budget {study.user_attrs.get('budget')}.", ""]
-        if not done:
+        s = summary(study)
+        summaries.append(s)
+        lines += [f"## {name}", "", f"{s['finished']} finished trials ({s['complete']} complete, {s['pruned']} "
+                  f"pruned), parameter budget {s['budget']}.", ""]
+        if not s["complete"]:
             lines += ["No complete trial yet.", ""]
             continue
-        best = study.best_trial
-        lines += [f"Best: {best.value:.4g} (trial {best.number}): "
-                  + ", ".join(f"{k}={_fmt(v)}" for k, v in best.params.items()), ""]
-        importance = importances(study)
-        if importance:
+        lines += [f"Best: {s['best_value']:.4g} (trial {s['best_trial']}): "
+                  + ", ".join(f"{k}={_fmt(v)}" for k, v in s["best_params"].items()), ""]
+        if s["importance"]:
             lines += ["| hyperparameter | fANOVA importance |", "|---|---:|"]
-            lines += [f"| {k} | {v:.3f} |" for k, v in importance.items()] + [""]
+            lines += [f"| {k} | {v:.3f} |" for k, v in s["importance"].items()] + [""]
         else:
             lines += ["fANOVA importance: too few complete trials with differing hyperparameters.", ""]
         written += figures(study, out / "figures", name)
     path = out / "tuning.md"
     store.write_atomic(path, "\n".join(lines) + "\n")
-    return [path, *written]
+    store.write_json(out / store.TUNE_SUMMARY, summaries)
+    return [path, out / store.TUNE_SUMMARY, *written]
 
 
 def importances(study: optuna.Study) -> dict[str, float]:

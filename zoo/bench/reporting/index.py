@@ -32,6 +32,7 @@ from pathlib import Path
 from zoo.bench.analysis import stats
 from zoo.bench.execution import store
 from zoo.bench.design.ordering import model_key, natural_key
+from zoo.bench.reporting import tuned
 from zoo.values import UsageError
 
 INDEX_START, INDEX_END = "<!-- index:start -->", "<!-- index:end -->"
@@ -57,7 +58,7 @@ FORMATS = {  # what each kind of run folder holds; printed in results/README.md
              "`train_seq_per_s[T][model]`, training sequences per second, best of the rounds, at `units` and "
              "`batch`. A row: one model at one length; the note gives the ratio to lstm.",
     "tune": "an `rnn-zoo tune` folder: `study.journal` (Optuna's journal storage, one study per model and "
-            "task), `tuning.md` and `figures/` (each study's best, fANOVA importances), `cells/` (one record a "
+            "task), `tuning.md`, `tuning.json` and `figures/` (each study's best, fANOVA importances), `cells/` (one record a "
             "trial, seed 0, chosen on validation); its `final/` (the best configurations) and `default/` (the "
             "default recipe) are cells runs of their own on fresh seeds, indexed as such.",
     "notes": "a README only: measurements printed by a command and written down there (no data file kept), "
@@ -76,6 +77,7 @@ class Run:
     superseded_by: str | None
     kind: str
     rows: list[dict] = field(default_factory=list)
+    tuned: list[dict] = field(default_factory=list)  # a tune run's models, default beside tuned (tuned.py)
 
     @property
     def link(self) -> str:
@@ -219,6 +221,10 @@ def find_runs(results: Path) -> list[Run]:
             row.update(run=rel, group=run.group, kind=kind, superseded_by=sup or "", link=run.link)
         run.rows = rows
         runs.append(run)
+    scored = {run.path: run.rows for run in runs}
+    for run in runs:
+        if run.kind == "tune":
+            run.tuned = tuned.tuned_rows(results, run.path, scored)
     return sorted(runs, key=lambda r: (_group_key(r.group), r.superseded_by is not None, natural_key(r.path)))
 
 
@@ -270,6 +276,14 @@ def render_index(runs: list[Run]) -> str:
     if table := literature_table(runs, ""):
         out += ["## Beside the literature", "", "The test mean [95% interval] (seeds) of each model a paper scored "
                 "on the same task, in each current literature run.", ""] + table + [""]
+    if table := tuned.model_table(current_tuned(runs), "", _score):
+        out += ["## Tuned against default", "", "Each `rnn-zoo tune` run's models: the test mean [95% interval] "
+                "(seeds) under the task's default recipe and under the study's best configuration, on the same "
+                "fresh seeds, at one parameter budget; the study's finished trials, its best configuration and "
+                "each hyperparameter's fANOVA importance (`tuning.json`, over the complete trials).", ""] + table + [""]
+        if verdicts := tuned.verdict_table(current_tuned(runs), ""):
+            out += [f"{tuned.PAIR[0].upper()} against {tuned.PAIR[1].upper()}, the default recipe's verdict beside "
+                    "the tuned one:", ""] + verdicts + [""]
     out += ["## Formats", ""] + [f"- **{kind}**: {text}" for kind, text in FORMATS.items()] + [""]
     out += ["## Every row", "", "Mean [95% interval] over seeds; solved: seeds meeting the task's criterion; "
             "sequences seen: training sequences x epochs. Superseded runs are marked.", ""]
@@ -315,6 +329,10 @@ def literature_table(runs: list[Run], prefix: str) -> list[str]:
     return out + [""] + [f"{marks[i]} {source}." for i, source in enumerate(sources)]
 
 
+def current_tuned(runs: list[Run]) -> list[dict]:
+    return [row for run in runs if run.kind == "tune" and run.superseded_by is None for row in run.tuned]
+
+
 def render_leaderboard(runs: list[Run], prefix: str) -> str:
     """The project README's leaderboard region: each current run of group "matrix", models by task instances."""
     out = [LEADERBOARD_START, "<!-- written by `rnn-zoo report --index results` from the committed cell records -->"]
@@ -352,6 +370,10 @@ def render_leaderboard(runs: list[Run], prefix: str) -> str:
     if table := literature_table(runs, prefix):
         out += ["", "Beside the literature: the test mean [95% interval] (seeds) of each model a paper scored on the "
                 "same task, at the run's own size and recipe; each run's README says how it differs.", ""] + table
+    if table := tuned.verdict_table(current_tuned(runs), prefix):
+        out += ["", f"Tuned against default: each tune run's {' and '.join(m.upper() for m in tuned.PAIR)}, test "
+                "mean over the same fresh seeds under the default recipe and under the best trial, both verdicts, "
+                "and the three hyperparameters that mattered most (fANOVA).", ""] + table
     return "\n".join(out + ["", LEADERBOARD_END])
 
 
