@@ -83,7 +83,7 @@ def test_a_tune_run_sets_each_model_tuned_beside_its_default_with_both_verdicts(
     """The verdict table: one row per tune run and task holding LSTM and GRU, both means default -> tuned, both
     verdicts as `compare` gives them, the studies' first three importances; the per-model table: every model
     of final/, its trials and best configuration from tuning.json, and a dash where default/ lacks it."""
-    from zoo.bench.experiment import compare
+    from zoo.bench.analysis import verdicts
     from zoo.bench.execution import store
 
     results = tmp_path / "results"
@@ -105,7 +105,7 @@ def test_a_tune_run_sets_each_model_tuned_beside_its_default_with_both_verdicts(
     assert [(r["label"], r["model"]) for r in rows] == [("copy(T=30)", "lstm"), ("copy(T=30)", "gru"),
                                                         ("jsb", "mingru")]
     (verdict,) = tuned.verdict_table(rows, "results/")[2:]
-    expected = {kind: compare.brief(compare.compare(store.load_cells(tune / kind), "lstm", "gru")[0], "lstm", "gru")
+    expected = {kind: verdicts.brief(verdicts.compare(store.load_cells(tune / kind), "lstm", "gru")[0], "lstm", "gru")
                 for kind in ("default", "final")}
     cells = [c.strip() for c in verdict.split("|")[1:-1]]
     assert cells[:3] == ["[tune-copy](results/tune-copy/README.md)", "copy(T=30)", "34314"]

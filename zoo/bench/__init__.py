@@ -6,7 +6,7 @@ Its rooms, each importing only the rooms listed before it (tests/test_imports.py
 
 - design/: what to run: presets, the matrix of trials, tuning's search spaces, names and orders.
 - execution/: running trials and keeping their records: the runner and its executors, training, the store.
-- analysis/: the statistics over records: intervals and tests, group-sequential looks, sweeps.
+- analysis/: the statistics over records: intervals and tests, verdicts, group-sequential looks, sweeps.
 - reporting/: tables, figures, progress lines and the results index, built from the records.
 - experiment/: what the commands do with all that: a run, compare, --add-seeds, tune, gradients.
 - speed/: the speed tools (`rnn-zoo bench`, `python -m zoo.bench.speed.scan_bench`, ...).

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from zoo.bench.experiment import compare
-from zoo.bench.analysis import sequential
+from zoo.bench.analysis import sequential, verdicts
 from zoo.bench.execution import store
 from zoo.bench.execution.exits import EXIT_INTERRUPTED, EXIT_OK
 from zoo.bench.design.matrix import Trial
@@ -49,7 +49,7 @@ def plan(records: list[Record], a: str, b: str, max_seeds: int,
         t = row["test"]
         label = row["label"]
         if t.decision != UNDECIDED:
-            lines.append(f"{label}: {compare.word(t, a, b)} with {t.n_a} vs {t.n_b} seeds")
+            lines.append(f"{label}: {verdicts.word(t, a, b)} with {t.n_a} vs {t.n_b} seeds")
             continue
         if t.needed_by is None and min(t.n_a, t.n_b) >= 2:  # untestable whatever the seeds (a loss <= 0)
             lines.append(f"{label}: undecided, and more seeds cannot help: {t.note}")

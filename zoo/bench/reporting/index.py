@@ -18,7 +18,9 @@ rebuilt byte for byte from the same folders:
 - the project README's leaderboard region (LEADERBOARD_START .. END): the current runs of group
   "matrix", one table each, models by tasks; then, there and in results/README.md, the table beside the
   literature: each current "literature" run's models that a paper scored on the same task (the task's
-  `reference`, which every record carries), the run's mean beside the paper's number.
+  `reference`, which every record carries), the run's mean beside the paper's number; then each current
+  tune run's LSTM and GRU, default recipe beside tuned, with both verdicts (results/README.md adds every
+  tuned model: tuned.py).
 """
 from __future__ import annotations
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoo.bench.analysis import sequential
+from zoo.bench.analysis import sequential, verdicts
 from zoo.bench.design.ordering import model_key, natural_key, slug
 from zoo.bench.execution import store
-from zoo.bench.experiment import compare
 
 FINAL, DEFAULT = store.TUNE_FINAL, store.TUNE_DEFAULT
 PAIR = ("lstm", "gru")  # the verdict the product answers; every model's scores are in the per-model table
@@ -39,8 +38,8 @@ def _best(params: dict) -> str:
 def _verdicts(folder: Path) -> dict[str, str]:
     """label -> brief LSTM-vs-GRU verdict in `folder`, with the looks --add-seeds took there."""
     records = store.load_cells(folder)
-    rows = compare.compare(records, *PAIR, sequential.load(folder, *PAIR)) if records else []
-    return {r["label"]: compare.brief(r, *PAIR) for r in rows}
+    rows = verdicts.compare(records, *PAIR, sequential.load(folder, *PAIR)) if records else []
+    return {r["label"]: verdicts.brief(r, *PAIR) for r in rows}
 
 
 def tuned_rows(results: Path, run: str, scored: dict[str, list[dict]]) -> list[dict]:
