@@ -49,13 +49,13 @@ def tuned_rows(results: Path, run: str, scored: dict[str, list[dict]]) -> list[d
     at = {(kind, row["label"], row["model"]): row for kind in (FINAL, DEFAULT)
           for row in scored.get(f"{run}/{kind}", [])}
     studies = summaries(folder)
-    verdicts = {kind: _verdicts(folder / kind) for kind in (FINAL, DEFAULT)}
+    decided = {kind: _verdicts(folder / kind) for kind in (FINAL, DEFAULT)}
     rows = []
     for _, label, model in sorted((k for k in at if k[0] == FINAL), key=lambda k: (natural_key(k[1]), model_key(k[2]))):
         study = studies.get(f"{slug(label)}__{model}", {})
         rows.append({"run": run, "label": label, "model": model, "tuned": at[(FINAL, label, model)],
                      "default": at.get((DEFAULT, label, model)), "study": study,
-                     "verdicts": {kind: verdicts[kind].get(label) for kind in (FINAL, DEFAULT)}})
+                     "verdicts": {kind: decided[kind].get(label) for kind in (FINAL, DEFAULT)}})
     return rows
 
 
@@ -77,10 +77,10 @@ def verdict_table(rows: list[dict], prefix: str) -> list[str]:
         pair = {r["model"]: r for r in rows if r["run"] == run and r["label"] == label and r["model"] in PAIR}
         if len(pair) < 2:
             continue
-        verdicts = pair[a]["verdicts"]
+        said = pair[a]["verdicts"]
         out.append(f"| [{run}]({prefix}{run}/README.md) | {label} | {_budget(pair[a])} | "
                    + " | ".join(f"{_mean(pair[m]['default'])} → {_mean(pair[m]['tuned'])}" for m in PAIR)
-                   + f" | {verdicts[DEFAULT] or '—'} | {verdicts[FINAL] or '—'} | "
+                   + f" | {said[DEFAULT] or '—'} | {said[FINAL] or '—'} | "
                    + "; ".join(top(pair[m]["study"].get("importance", {})) for m in PAIR) + " |")
     return out if len(out) > 2 else []
 
