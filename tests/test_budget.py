@@ -1,6 +1,7 @@
 """Parameter budgets: each model's units chosen so its count lands at the budget, and runs that ask for one."""
 import json
 
+import numpy as np
 import pytest
 
 import tasks
@@ -86,3 +87,21 @@ def test_a_run_records_the_budget_the_units_and_the_count(tmp_path):
         assert record["units"] == units_for_params(model, spec, 2_000)
         assert record["params"] == count_params(model, spec, record["units"]) and abs(record["params"] - 2_000) < 100
     assert records["gru"]["units"] > records["lstm"]["units"]
+
+
+def test_a_seeded_model_has_the_same_weights_whether_its_size_was_counted_before_or_not():
+    """Sizing a model by its budget builds models to count them (cached). If counting drew from the global
+    random state, a seeded run first in its process (counts not cached) would start from other weights than the
+    same run after it: the same seed would not give the same result."""
+    import keras
+
+    spec = zoo.Spec(zoo.InputSpec(length=5, features=3), zoo.OutputSpec("regression"))
+
+    def weights():
+        keras.utils.set_random_seed(1)
+        return [w.copy() for w in zoo.create_model("deep_lstm", spec, params=2_000).get_weights()]
+
+    budget._count.cache_clear()
+    cold = weights()  # counts the candidate sizes after seeding
+    warm = weights()  # every count cached
+    assert len(cold) == len(warm) and all(np.array_equal(a, b) for a, b in zip(cold, warm))

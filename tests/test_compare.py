@@ -583,6 +583,22 @@ def test_add_seeds_counts_failed_seeds_against_the_cap_and_stops_on_ctrl_c(tmp_p
                                 say=lambda line: None) == 130
 
 
+def test_add_seeds_in_a_tune_folder_never_trains_the_tuning_seed(tmp_path):
+    """A tuned run's best configuration was chosen on the tuning seed: its fresh seeds, and the default
+    recipe's beside them, skip it when --add-seeds fills in seeds (here seeds 1 and 2 exist, 0 is free)."""
+    (tmp_path / store.TUNE_JOURNAL).write_text("")
+    log = []
+    for kind in ("final", "default"):
+        run = tmp_path / kind
+        for seed in (1, 2):
+            store.save_cell(run, seeded_record("lstm", "adding(T=4)", seed, UNDECIDED_FOREVER[seed - 1]))
+            store.save_cell(run, seeded_record("gru", "adding(T=4)", seed, UNDECIDED_FOREVER[2 - seed]))
+        auto_seeds.add_seeds(run, "lstm", "gru", 4, fake_train(run, lambda c: UNDECIDED_FOREVER[c.seed % 2], log),
+                             say=lambda line: None)
+        assert {r.seed for r in store.load_cells(run)} == {1, 2, 3, 4}
+    assert store.reserved_seeds(seeded_run(tmp_path / "other" / "plain")) == set()  # elsewhere seed 0 is a seed like any
+
+
 def test_plan_resumes_an_interrupted_seed_and_never_retrains_a_finished_one(tmp_path):
     records = store.load_cells(seeded_run(tmp_path))
     records += [seeded_record("lstm", "adding(T=4)", 2, 0.05),

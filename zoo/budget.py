@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import math
+import random
 import re
+
+import numpy as np
 
 from zoo.registry import create_model
 from zoo.spec import Spec
@@ -43,7 +46,15 @@ def count_params(name: str, spec: Spec, units: int, **hparams) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _count(name: str, spec: Spec, units: int, hparams: str) -> int:
-    return create_model(name, spec, units=units, **json.loads(hparams)).count_params()
+    # Building a model draws its initializers' seeds from Python's random. Counting is cached, so only the first
+    # model of a size in a process would draw them, and a seeded training run first in its process would start
+    # from other weights than the same run after it: counting leaves the random state as it found it.
+    state, np_state = random.getstate(), np.random.get_state()
+    try:
+        return create_model(name, spec, units=units, **json.loads(hparams)).count_params()
+    finally:
+        random.setstate(state)
+        np.random.set_state(np_state)
 
 
 def budget_units(name: str, spec: Spec, hparams: dict) -> int:

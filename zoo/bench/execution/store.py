@@ -26,6 +26,7 @@ HOST = socket.gethostname()
 STALE_SECONDS = 600  # a file another host left untouched this long belongs to a dead run
 TUNE_JOURNAL = "study.journal"  # `rnn-zoo tune`'s Optuna journal, in its run folder
 TUNE_FINAL, TUNE_DEFAULT = "final", "default"  # its best configurations and the default recipe, on fresh seeds
+TUNING_SEED = 0  # every tuning trial trains on it; the tuned and default runs beside a study never do
 TUNE_SUMMARY = "tuning.json"  # beside it: each study's best and fANOVA importances, for readers without Optuna
 
 
@@ -91,6 +92,11 @@ def save_cell(out: Path, record: Record) -> Path:
     path = cells_dir(out) / f"{record.cell_id}.json"
     write_json(path, record.to_json())
     return path
+
+
+def reserved_seeds(run: Path) -> set[int]:
+    """Seeds a run must not train: the tuning seed in a tune folder's final/ and default/ (fresh seeds only)."""
+    return {TUNING_SEED} if is_tune_folder(Path(run).resolve().parent) else set()
 
 
 def is_tune_folder(folder: Path) -> bool:

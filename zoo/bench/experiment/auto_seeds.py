@@ -40,8 +40,9 @@ def backend_of(records: list[Record]) -> str:
 
 
 def plan(records: list[Record], a: str, b: str, max_seeds: int,
-         looks: dict | None = None) -> tuple[list[Trial], list[str]]:
-    """The cells of the next round and one line per task on what happens to it (`looks`: sequential.load's)."""
+         looks: dict | None = None, reserved: set[int] = frozenset()) -> tuple[list[Trial], list[str]]:
+    """The cells of the next round and one line per task on what happens to it (`looks`: sequential.load's);
+    seeds in `reserved` are never trained (store.reserved_seeds: a tuned run's tuning seed)."""
     cells, lines = [], []
     ours = [r for r in records if r.model in (a, b)]
     backend = backend_of(ours) if ours else ""
@@ -60,7 +61,7 @@ def plan(records: list[Record], a: str, b: str, max_seeds: int,
             mine = [r for r in ours if r.label == label and r.model == model]
             tried = {r.seed for r in mine if not r.interrupted}  # counted against the cap, failed ones too
             room = min(target - n, max_seeds - len(tried))
-            seeds = (s for s in itertools.count() if s not in tried)
+            seeds = (s for s in itertools.count() if s not in tried and s not in reserved)
             new += [_trial(mine[0], seed, backend) for seed in itertools.islice(seeds, max(room, 0))]
         if new:
             cells += new
@@ -85,7 +86,7 @@ def add_seeds(out: Path, a: str, b: str, max_seeds: int, train: Callable[[list[T
         records = store.load_cells(out)
         seeds = {row["label"]: min(row["test"].n_a, row["test"].n_b) for row in compare.compare(records, a, b)}
         looks = sequential.record_looks(out, a, b, max_seeds, seeds)  # this round is a look
-        cells, lines = plan(records, a, b, max_seeds, looks)
+        cells, lines = plan(records, a, b, max_seeds, looks, store.reserved_seeds(out))
         for line in lines:
             say(f"round {round_}: {line}")
         ids = [c.cell_id for c in cells]

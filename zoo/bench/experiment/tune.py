@@ -46,7 +46,7 @@ JOURNAL = store.TUNE_JOURNAL
 LOCK = "tune.lock"
 HEARTBEAT_SECONDS = 30
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-TUNING_SEED = 0  # every trial trains on seed 0; the fresh seeds of the best configuration start at 1
+TUNING_SEED = store.TUNING_SEED  # every trial trains on it; the fresh seeds of the best configuration start at 1
 MAX_FAILURES = 3  # failed trials (errors in training) a study tolerates before it stops asking for more
 
 
