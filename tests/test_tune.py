@@ -133,6 +133,18 @@ def test_compare_names_tuned_verdicts_beside_the_default_recipe():
         "copy(T=4): tuned: equivalent; no default-recipe run"]
 
 
+def test_the_default_recipe_verdict_beside_a_tuned_one_is_tested_at_its_own_runs_level(capsys):
+    """results/tune-imdb/default took --add-seeds rounds to 30 seeds a side: its last look is tested at the
+    group-sequential level (Welch p 0.021 > 0.017), so beside the tuned verdict it is undecided, as alone."""
+    run = Path(__file__).resolve().parents[1] / "results" / "tune-imdb"
+    assert main(["compare", "lstm", "gru", "--run", str(run / "default")]) == 0
+    alone = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["compare", "lstm", "gru", "--run", str(run / "final")]) == 0
+    beside = capsys.readouterr().out.strip().splitlines()[-1].split("; default recipe: ", 1)[1]
+    assert beside.startswith("undecided") and "tested at 0.017" in beside
+    assert alone.split(": ", 1)[1] == beside
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--trials", "0"], "--trials 0: expected an integer >= 1"),
     (["--seeds", "-1"], "--seeds -1: expected a count >= 0"),

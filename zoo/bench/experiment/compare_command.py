@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from zoo.bench.analysis import sequential
 from zoo.bench.execution import store
 from zoo.bench.execution.exits import EXIT_INTERRUPTED
 from zoo.bench.experiment import compare
@@ -47,7 +48,9 @@ def main_args(args) -> int:
         default_records = store.load_cells(default_run)
         if args.default_run and not default_records:
             raise UsageError(f"--default-run {default_run} holds no cell files")
-        lines = compare.tuned_lines(rows, compare.compare(default_records, args.a, args.b))
+        # the default run's own looks: its --add-seeds rounds set the level its verdict is tested at
+        looks = sequential.load(default_run, args.a, args.b)
+        lines = compare.tuned_lines(rows, compare.compare(default_records, args.a, args.b, looks))
     else:
         lines = compare.verdict_lines(rows)
     print("\n".join(lines + [f"{line}: not compared" for line in skipped]))
