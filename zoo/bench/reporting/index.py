@@ -60,9 +60,9 @@ FORMATS = {  # what each kind of run folder holds; printed in results/README.md
              "`train_seq_per_s[T][model]`, training sequences per second, best of the rounds, at `units` and "
              "`batch`. A row: one model at one length; the note gives the ratio to lstm.",
     "tune": "an `rnn-zoo tune` folder: `study.journal` (Optuna's journal storage, one study per model and "
-            "task), `tuning.md`, `tuning.json` and `figures/` (each study's best, fANOVA importances), `cells/` (one record a "
-            "trial, seed 0, chosen on validation); its `final/` (the best configurations) and `default/` (the "
-            "default recipe) are cells runs of their own on fresh seeds, indexed as such.",
+            "task), `tuning.md`, `tuning.json` and `figures/` (each study's best, fANOVA importances), `cells/` "
+            "(one record a trial, seed 0, chosen on validation); its `final/` (the best configurations) and "
+            "`default/` (the default recipe) are cells runs of their own on fresh seeds, indexed as such.",
     "notes": "a README only: measurements printed by a command and written down there (no data file kept), "
              "or a folder grouping runs of its own.",
 }
