@@ -98,7 +98,7 @@ def report(out: Path, storage_url: str | None = None) -> list[Path]:
             lines += [f"| {k} | {v:.3f} |" for k, v in s["importance"].items()] + [""]
         else:
             lines += ["fANOVA importance: too few complete trials with differing hyperparameters.", ""]
-        written += figures(study, out / "figures", name)
+        written += figures(study, out / "figures", name, has_importance=bool(s["importance"]))
     path = out / "tuning.md"
     store.write_atomic(path, "\n".join(lines) + "\n")
     store.write_json(out / store.TUNE_SUMMARY, summaries)
@@ -115,8 +115,9 @@ def importances(study: optuna.Study) -> dict[str, float]:
             study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
 
 
-def figures(study: optuna.Study, folder: Path, name: str) -> list[Path]:
-    """Optimisation history, importances, and validation score against learning rate, as PNGs."""
+def figures(study: optuna.Study, folder: Path, name: str, has_importance: bool) -> list[Path]:
+    """Optimisation history, importances (where fANOVA has any: `has_importance`), and validation score against
+    learning rate, as PNGs."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -126,7 +127,7 @@ def figures(study: optuna.Study, folder: Path, name: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     plots = {"history": lambda: ov.plot_optimization_history(study),
              "slice-learning_rate": lambda: ov.plot_slice(study, params=["learning_rate"])}
-    if importances(study):
+    if has_importance:  # fANOVA is the costly part: summary() ran it once already
         plots["importance"] = lambda: ov.plot_param_importances(
             study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
     paths = []
