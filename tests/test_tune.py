@@ -14,6 +14,7 @@ import pytest
 from optuna.trial import TrialState
 
 import tasks
+import zoo
 from zoo.bench.experiment import compare, tune, tune_final
 from zoo.bench.design import search_space
 from zoo.bench.execution import store
@@ -78,6 +79,34 @@ def test_the_search_space_follows_what_each_model_takes_and_never_its_units():
     # batch sizes around the run's own: JSB's batches of 4 are not searched at 64 or 128
     assert search_space.batch_sizes(4) == [2, 4, 8, 16] and search_space.batch_sizes(32) == [16, 32, 64, 128]
     assert search_space.batch_sizes(1) == [1, 2, 4]
+
+
+def unnamed(config):
+    """A model's config without its layers' automatic names (lru_cell_11 in one build, lru_cell_16 in the next)."""
+    if isinstance(config, dict):
+        return {k: unnamed(v) for k, v in config.items() if k != "name"}
+    return [unnamed(v) for v in config] if isinstance(config, (list, tuple)) else config
+
+
+@pytest.mark.parametrize("model", ["lstm", "deep_gru", "lru", "rnn"])
+def test_the_default_draws_replay_the_default_recipe_and_its_model(model):
+    spec = tasks.create_task("adding", T=4).spec
+    draws = search_space.default_draws(model, spec, {"params": 120}, CELL.recipe)
+    hparams, recipe = search_space.suggest(optuna.trial.FixedTrial(draws), search_space.space(model, spec), 16)
+    assert {k: recipe[k] for k in ("learning_rate", "optimizer", "batch_size", "clipnorm")} == \
+        {k: CELL.recipe[k] for k in ("learning_rate", "optimizer", "batch_size", "clipnorm")}
+    built, default = (zoo.create_model(model, spec, **{"params": 120, **h}).get_config() for h in (hparams, {}))
+    assert unnamed(built) == unnamed(default)
+    with pytest.raises(ValueError, match=r"outside the search space \(learning_rate 0.5\)"):
+        search_space.default_draws(model, spec, {"params": 120}, {**CELL.recipe, "learning_rate": 0.5})
+
+
+def test_a_new_study_starts_from_the_default_recipe_once(tmp_path, fake):
+    tune.work([CELL], tmp_path, 4, None, "tpe", "median", 0, lambda: False, None, default_first=True)
+    tune.work([CELL], tmp_path, 6, None, "tpe", "median", 1, lambda: False, None, default_first=True)
+    trials = load(tmp_path).get_trials(states=tune.FINISHED)
+    assert len(trials) == 6 and [t.number for t in trials if t.user_attrs.get("default_recipe")] == [0]
+    assert trials[0].params["learning_rate"] == CELL.recipe["learning_rate"] and trials[0].params["clipnorm"] == 0.0
 
 
 def test_a_study_ends_with_exactly_its_trials_each_a_record(tmp_path, fake):

@@ -40,6 +40,9 @@ def add_parser(sub) -> None:
     t.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="tpe (default) or random (Greff et al.)")
     t.add_argument("--pruner", choices=PRUNERS, default="median",
                    help="median (default), halving (successive halving) or none, on the validation metric per epoch")
+    t.add_argument("--no-default-trial", dest="default_trial", action="store_false",
+                   help="do not make each new study's first trial the default recipe (it is by default, so a "
+                        "study's best is never worse than the default on validation)")
     t.add_argument("--seeds", type=int, default=0, metavar="N",
                    help="then train each study's best configuration, and the default recipe, on N fresh seeds "
                         "(OUT/final, OUT/default; scored on test) for `compare --run OUT/final`")
@@ -109,7 +112,8 @@ def train(cells, out: Path, args) -> int:
     with Signals() as signals:
         try:
             tune.work(cells, out, args.trials, args.storage, args.sampler, args.pruner, args.worker_index,
-                      lambda: signals.requested, lambda line: tune.say_stderr(prefix + line))
+                      lambda: signals.requested, lambda line: tune.say_stderr(prefix + line),
+                      default_first=args.default_trial)
         except KeyboardInterrupt:
             return EXIT_SIGNAL.get(signals.signum, EXIT_SIGNAL[2])
     return EXIT_OK

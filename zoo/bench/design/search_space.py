@@ -7,6 +7,7 @@ is asked of zoo.check_model, not listed here, so a new family joins the search b
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import zoo
@@ -23,6 +24,7 @@ DROPOUT = (0.0, 0.5)
 LAYERS = (1, 3)
 GATE_INITS = ("default", "chrono")
 R_MAX = (0.9, 0.9999)  # the LRU's ring: r_max, and r_min as a fraction of it (r_min < r_max by construction)
+R_MIN_FRACTION = (0.0, 0.99)
 
 
 def _accepts(model: str, spec, **hparams) -> bool:
@@ -64,5 +66,36 @@ def suggest(trial, names: list[str], batch_size: int) -> tuple[dict[str, Any], d
         hparams["gate_init"] = trial.suggest_categorical("gate_init", GATE_INITS)
     if "r_max" in names:
         r_max = trial.suggest_float("r_max", *R_MAX)
-        hparams.update(r_max=r_max, r_min=r_max * trial.suggest_float("r_min_fraction", 0.0, 0.99))
+        hparams.update(r_max=r_max, r_min=r_max * trial.suggest_float("r_min_fraction", *R_MIN_FRACTION))
     return hparams, recipe
+
+
+def default_draws(model: str, spec, hparams: dict, recipe: dict) -> dict[str, Any]:
+    """The draws that make `suggest` return the run's own recipe and `model`'s defaults (`hparams` as the run
+    sets them, `recipe` validated): enqueued as a study's first trial, so a study starts from the default and
+    its best is never worse than it on validation. ValueError, saying why, where the default lies outside
+    the space (e.g. a learning rate or clipnorm the space does not hold)."""
+    cfg = zoo.check_model(model, spec, **hparams)
+    if not isinstance(cfg, zoo.RecurrentConfig):
+        raise ValueError(f"model {model!r} does not state its defaults (its builder does not go through "
+                         "zoo.build_recurrent_model)")
+    names = space(model, spec)
+    clipnorm = float(recipe["clipnorm"] or 0.0)
+    draws = {"learning_rate": recipe["learning_rate"], "optimizer": recipe["optimizer"],
+             "batch_size": recipe["batch_size"], "clipnorm": clipnorm, "dropout": cfg.dropout}
+    if "num_layers" in names:
+        draws["num_layers"] = cfg.num_layers
+    if "gate_init" in names:
+        draws["gate_init"] = cfg.gate_init
+    if "r_max" in names:  # the ring's defaults are the cell's own (zoo.LRUCell), unless the run set them
+        ring = {k: cfg.options.get(k, p.default) for k, p in inspect.signature(zoo.LRUCell).parameters.items()
+                if k in ("r_min", "r_max")}
+        draws.update(r_max=ring["r_max"], r_min_fraction=ring["r_min"] / ring["r_max"])
+    bounds = {"learning_rate": LEARNING_RATE, "dropout": DROPOUT, "num_layers": LAYERS, "r_max": R_MAX,
+              "r_min_fraction": R_MIN_FRACTION}
+    choices = {"optimizer": OPTIMIZERS, "clipnorm": CLIPNORMS, "gate_init": GATE_INITS}
+    outside = [f"{k} {v!r}" for k, v in draws.items()
+               if (k in bounds and not bounds[k][0] <= v <= bounds[k][1]) or (k in choices and v not in choices[k])]
+    if outside:
+        raise ValueError(f"model {model!r}: the default recipe lies outside the search space ({', '.join(outside)})")
+    return draws

@@ -223,9 +223,26 @@ def objective_value(record: Record, task) -> float | None:
     return value if value is not None and math.isfinite(value) else float(task.baseline)
 
 
+def enqueue_default(study: optuna.Study, base: Trial, spec, out: Path, say: Callable[[str], None] | None) -> None:
+    """Make a new study's first trial the default recipe (search_space.default_draws), once: under the lock,
+    only while the study has no trial, so a second process or a resumed study never enqueues it again."""
+    with locked(out):
+        if study.get_trials(deepcopy=False):
+            return
+        try:
+            draws = search_space.default_draws(base.model, spec, base.hparams, validate_recipe(base.recipe, base.task))
+        except ValueError as err:
+            if say:
+                say(f"{study.study_name}: no default-recipe trial: {err}")
+            return
+        study.enqueue_trial(draws, user_attrs={"default_recipe": True})
+
+
 def work(cells: list[Trial], out: Path, trials: int, storage_url: str | None, sampler: str, pruner: str,
-         worker: int, stop_requested: Callable[[], bool], say: Callable[[str], None] | None) -> None:
-    """Run trials of every study until each has `trials` finished; `say` (the main process) tells progress."""
+         worker: int, stop_requested: Callable[[], bool], say: Callable[[str], None] | None,
+         default_first: bool = False) -> None:
+    """Run trials of every study until each has `trials` finished; `say` (the main process) tells progress;
+    `default_first`: a new study's first trial is the default recipe (enqueue_default)."""
     out.mkdir(parents=True, exist_ok=True)
     storage = storage_for(out, storage_url)
     data = DataCache()
@@ -238,6 +255,8 @@ def work(cells: list[Trial], out: Path, trials: int, storage_url: str | None, sa
         study = open_study(storage, base, task.higher_is_better, sampler, pruner, seed)
         study.set_user_attr("budget", base.hparams["params"])
         study.set_user_attr("template", base.config())
+        if default_first:
+            enqueue_default(study, base, task.spec, out, say)
         started = time.perf_counter()
         mine = 0
         while (trial := ask(study, out, trials)) is not None:
