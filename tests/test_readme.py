@@ -44,6 +44,19 @@ def test_the_documented_test_setup_takes_pytorchs_cpu_build():
     """On a CPU-only machine an unpinned torch from PyPI brings the CUDA build (an 8.5 GB environment)."""
     readme = (ROOT / "README.md").read_text()
     cpu_torch = "pip install torch --index-url https://download.pytorch.org/whl/cpu\n"
-    full = "pip install -e '.[dev,tensorflow,torch,ray]' && pytest\n"
+    full = "pip install -e '.[dev,tensorflow,torch,ray,tune]' && pytest -n 2\n"
     assert cpu_torch + full in readme and "about 4.1 GB installed" in readme
-    assert "'torch==2.13.0'" in (ROOT / ".ci" / "run").read_text()  # CI: the CPU build on its disk
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "'torch==2.13.0'" in ci  # CI: the CPU build on its disk
+    assert ci.rstrip().splitlines()[-1] == "pytest -n 2"  # CI runs the README's test command
+
+
+def test_the_documented_install_has_every_package_the_tests_import():
+    """The suite imports optuna (tune's extra) and xdist runs it: an install missing either fails at collection."""
+    from importlib.metadata import requires
+
+    needs = requires("rnn-zoo")  # e.g. 'optuna>=4.0; extra == "tune"'
+    assert any(d.startswith("pytest-xdist") and 'extra == "dev"' in d for d in needs)
+    assert any(d.startswith("optuna") and 'extra == "tune"' in d for d in needs)
+    assert "'.[dev,tensorflow,torch,ray,tune]'" in (ROOT / "README.md").read_text()
+    assert "'.[dev,tensorflow,ray,tune]'" in (ROOT / ".ci" / "run").read_text()
