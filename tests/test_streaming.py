@@ -8,15 +8,14 @@ import tasks
 import zoo
 from conftest import quick_grid
 from zoo.bench.design.matrix import expand_models
-from zoo.bench.design.presets import PRESETS
+from zoo.bench.design.presets import LENGTH_TASKS, PRESETS
 from zoo.streaming import reset, streaming_twin
 
-# Every causal model streams the first four, which hold the output kinds: answers after the input, one answer,
-# answers within it. The other eight differ from these only in vocabulary, classes and length (all are tokens,
-# unpadded at these lengths), which the twin never looks at, so one model streams those.
+# Every causal model streams these four, which hold the output kinds: answers after the input, one answer,
+# answers within it. The other length tasks differ from them only in vocabulary, classes and length (all are
+# tokens, unpadded at these lengths), which the twin never looks at, so one model streams those.
 KIND_TASKS = ["reverse_string", "solve_equation", "associative_recall", "selective_copy"]
-OTHER_TASKS = ["even_pairs", "parity_check", "cycle_navigation", "modular_arithmetic", "stack_manipulation",
-               "modular_arithmetic_brackets", "duplicate_string", "bucket_sort"]
+OTHER_TASKS = [name for name in LENGTH_TASKS if name not in KIND_TASKS]
 NOT_CAUSAL = ["attention_bilstm", "bigru", "bilstm", "birnn"]  # read steps that have not arrived yet
 CAUSAL = [m for m in zoo.model_order() if m not in NOT_CAUSAL]
 
