@@ -27,6 +27,17 @@ def test_mnist_reads_rows_on_the_cpu():
         ("smnist", 28, 20_000), ("psmnist", 28, 20_000)}
 
 
+def test_mnist_pixel_reads_every_pixel_of_every_training_image_at_bai_s_size_and_recipe():
+    cells, _ = cells_of("mnist-pixel")
+    assert {(c.task, c.task_params.get("pixels_per_step", 1), c.task_params.get("limit")) for c in cells} == {
+        ("smnist", 1, None), ("psmnist", 1, None)}
+    assert {c.hparams["params"] for c in cells} == {70_000}
+    assert {(c.recipe["optimizer"], c.recipe["learning_rate"], c.recipe["clipnorm"], c.recipe["epochs"])
+            for c in cells} == {("rmsprop", 1e-3, 1.0, 3)}
+    assert sorted({c.model for c in cells}) == ["gru", "indrnn", "lru", "lstm", "mingru", "minlstm", "rnn"]
+    assert len(cells) == 7 * 2 * 3
+
+
 def test_bai_has_bai_et_al_s_budgets_and_settings():
     cells, _ = cells_of("bai")
     by_task = {c.task: c for c in cells}
@@ -40,7 +51,7 @@ def test_bai_has_bai_et_al_s_budgets_and_settings():
 
 
 @pytest.mark.parametrize("what,names", [("tasks", ["smnist", "psmnist", "jsb", "nottingham", "musedata", "piano_midi"]),
-                                        ("presets", ["music", "mnist", "bai"])])
+                                        ("presets", ["music", "mnist", "mnist-pixel", "bai"])])
 def test_rnn_zoo_list_shows_them(what, names, capsys):
     assert main(["list", what]) == 0
     listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}

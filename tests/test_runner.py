@@ -309,7 +309,7 @@ def test_list_shows_models_tasks_presets(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("preset", ["quick", "zoo", "paper", "imdb", "lengen"])
+@pytest.mark.parametrize("preset", ["quick", "zoo", "paper", "imdb", "lengen", "mnist-pixel"])
 def test_every_cell_of_a_preset_builds_its_model(preset):
     """A typo in a preset meant for a long or GPU run should fail here, not an hour into it."""
     import tasks

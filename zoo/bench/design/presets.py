@@ -1,7 +1,8 @@
 r"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about 40 minutes), zoo (the README's matrix: every model,
 3 seeds, sized so that it and the seeds `compare --add-seeds` adds finish within an hour on a 2-core CPU), paper
 (the literature's sizes, GPU), imdb (the best IMDB recipe measured on the 2-core CPU: README, "IMDB on the full
-set"), music and mnist (the literature's real-data tasks at parameter-matched CPU sizes), bai (Bai et al. 2018's
+set"), music and mnist (the literature's real-data tasks at parameter-matched CPU sizes), mnist-pixel (the
+pixel-level MNIST tasks on the CPU, half a day in resumable chunks), bai (Bai et al. 2018's
 comparison at their parameter budgets, time-boxed for one GPU), lengen (length generalisation: every causal model on
 the tasks trained at short lengths, tested to 500).
 
@@ -150,12 +151,25 @@ PRESETS: dict[str, Preset] = {
     ),
     # pixel by pixel (784 steps) an LSTM takes ~12 minutes an epoch here: the CPU reads rows (28 steps of 28)
     "mnist": Preset(
-        "row-wise sequential and permuted MNIST (28 steps of 28 pixels; the pixel-level tasks need a GPU: bai), "
+        "row-wise sequential and permuted MNIST (28 steps of 28 pixels; pixel by pixel: mnist-pixel, or bai on a GPU), "
         "every model at 70k parameters, 20,000 training images, 1 seed; about an hour on 2 CPU cores (jax, --jobs 2)",
         task_params={"smnist": dict(pixels_per_step=28, limit=20_000),
                      "psmnist": dict(pixels_per_step=28, limit=20_000)},
         hparams=dict(params=70_000),
         recipe={"*": dict(epochs=8, patience=3)},
+    ),
+    # Bai et al.'s pixel-level tasks on the CPU, at their size and LSTM recipe (RMSprop 1e-3, clip 1, batches of
+    # 64) but 3 epochs, not their tens: at ~12 minutes an LSTM epoch a process, the 42 cells are half a day of two
+    # workers, so run it in chunks with --extend (each finished cell is kept)
+    "mnist-pixel": Preset(
+        "pixel-level sequential and permuted MNIST (784 steps of 1 pixel), all 55,000 training images, the RNN, LSTM, "
+        "GRU and the scan models at 70k parameters, Bai et al.'s LSTM recipe for 3 epochs, 3 seeds; about 12 hours "
+        "on 2 CPU cores (estimated from the LSTM's epoch; jax, --jobs 2), resumable with --extend",
+        task_params={"smnist": {}, "psmnist": {}},
+        seeds=3,
+        models="rnn,lstm,gru,indrnn,mingru,minlstm,lru",
+        hparams=dict(params=70_000),
+        recipe={"*": dict(epochs=3)},
     ),
     "bai": Preset(
         "Bai et al. 2018's LSTM/GRU/RNN comparison plus the scan models on one GPU, at their parameter budgets and "
