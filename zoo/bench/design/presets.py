@@ -2,7 +2,7 @@ r"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about 40 minutes), z
 3 seeds, sized so that it and the seeds `compare --add-seeds` adds finish within an hour on a 2-core CPU), paper
 (the literature's sizes, GPU), imdb (the best IMDB recipe measured on the 2-core CPU: README, "IMDB on the full
 set"), music and mnist (the literature's real-data tasks at parameter-matched CPU sizes), mnist-pixel (the
-pixel-level MNIST tasks on the CPU, half a day in resumable chunks), bai (Bai et al. 2018's
+pixel-level MNIST tasks on the CPU, about 20 hours in resumable chunks), bai (Bai et al. 2018's
 comparison at their parameter budgets, time-boxed for one GPU), lengen (length generalisation: every causal model on
 the tasks trained at short lengths, tested to 500).
 
@@ -159,12 +159,13 @@ PRESETS: dict[str, Preset] = {
         recipe={"*": dict(epochs=8, patience=3)},
     ),
     # Bai et al.'s pixel-level tasks on the CPU, at their size and LSTM recipe (RMSprop 1e-3, clip 1, batches of
-    # 64) but 3 epochs, not their tens: at ~12 minutes an LSTM epoch a process, the 42 cells are half a day of two
-    # workers, so run it in chunks with --extend (each finished cell is kept)
+    # 64) but 3 epochs, not their tens. At ~12 minutes an LSTM epoch a process and results/scan-bench's speeds
+    # against the LSTM at T=1000 (GRU 0.6x, LRU block 0.2x, the others 2-4x), the 42 cells are about 20 hours of
+    # two workers, half of it the LRU's: run it in chunks (--models, --extend; each finished cell is kept)
     "mnist-pixel": Preset(
         "pixel-level sequential and permuted MNIST (784 steps of 1 pixel), all 55,000 training images, the RNN, LSTM, "
-        "GRU and the scan models at 70k parameters, Bai et al.'s LSTM recipe for 3 epochs, 3 seeds; about 12 hours "
-        "on 2 CPU cores (estimated from the LSTM's epoch; jax, --jobs 2), resumable with --extend",
+        "GRU and the scan models at 70k parameters, Bai et al.'s LSTM recipe for 3 epochs, 3 seeds; about 20 hours "
+        "on 2 CPU cores (estimated, not yet run; jax, --jobs 2), in chunks with --extend",
         task_params={"smnist": {}, "psmnist": {}},
         seeds=3,
         models="rnn,lstm,gru,indrnn,mingru,minlstm,lru",
