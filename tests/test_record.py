@@ -195,3 +195,20 @@ def test_report_rebuilds_the_committed_tables_byte_for_byte(run, tmp_path):
     report.write_tables(out)
     for name in names:
         assert (out / name).read_bytes() == (run / name).read_bytes(), name
+
+
+def test_a_record_names_the_commit_its_code_was_imported_from_not_the_one_at_writing(monkeypatch):
+    """A commit made while a cell trains must not stamp it: the environment never asks git again."""
+    from zoo.bench.execution import metadata
+
+    assert metadata.LOADED_FROM == metadata.git_commit()  # nothing committed since this process imported it
+
+    def no_git(*args, **kwargs):
+        raise AssertionError("git was asked for HEAD after the code was imported")
+
+    monkeypatch.setattr(metadata.subprocess, "run", no_git)
+    metadata.environment.cache_clear()
+    try:
+        assert metadata.environment()["git_commit"] == metadata.LOADED_FROM
+    finally:
+        metadata.environment.cache_clear()

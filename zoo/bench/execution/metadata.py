@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @functools.lru_cache(maxsize=1)
 def environment() -> dict:
+    """This process's environment; the commit is the one its code was imported from (`LOADED_FROM`)."""
     backend = keras.backend.backend()
     return {
         "python": platform.python_version(),
@@ -27,7 +28,7 @@ def environment() -> dict:
         "backend": backend,
         "backend_version": backends.version(backend),
         "device": device(),
-        "git_commit": git_commit(),
+        "git_commit": LOADED_FROM,
     }
 
 
@@ -65,6 +66,11 @@ def git_commit() -> str | None:
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+# Read when the training code is imported, not when a record is written: a commit made while a cell trains must
+# not stamp it, since the cell runs the code it started with.
+LOADED_FROM = git_commit()
 
 
 def cudnn_status(model: keras.Model) -> str:
