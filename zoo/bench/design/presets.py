@@ -2,7 +2,7 @@ r"""Named matrices: smoke (CI, minutes), quick (2-core CPU, about 40 minutes), z
 3 seeds, sized so that it and the seeds `compare --add-seeds` adds finish within an hour on a 2-core CPU), paper
 (the literature's sizes, GPU), imdb (the best IMDB recipe measured on the 2-core CPU: README, "IMDB on the full
 set"), music and mnist (the literature's real-data tasks at parameter-matched CPU sizes), mnist-pixel (the
-pixel-level MNIST tasks on the CPU, about 20 hours in resumable chunks), bai (Bai et al. 2018's
+pixel-level MNIST tasks on the CPU, in resumable chunks), bai (Bai et al. 2018's
 comparison at their parameter budgets, time-boxed for one GPU), lengen (length generalisation: every causal model on
 the tasks trained at short lengths, tested to 500).
 
@@ -53,6 +53,9 @@ class Preset:
         """Recipe overrides for `task`: its own entry over "*"."""
         return {**self.recipe.get("*", {}), **self.recipe.get(task, {})}
 
+
+# Bai et al.'s three cells and the scan models: the pixel-MNIST comparison on the CPU and on a GPU
+BAI_MODELS = "rnn,lstm,gru,indrnn,mingru,minlstm,lru"
 
 QUICK = Preset(
     "every model on every task, 3 seeds, at sizes where memory matters; about 40 minutes on 2 CPU cores (jax, --jobs 2)",
@@ -168,7 +171,7 @@ PRESETS: dict[str, Preset] = {
         "on 2 CPU cores (estimated, not yet run; jax, --jobs 2), in chunks with --extend",
         task_params={"smnist": {}, "psmnist": {}},
         seeds=3,
-        models="rnn,lstm,gru,indrnn,mingru,minlstm,lru",
+        models=BAI_MODELS,
         hparams=dict(params=70_000),
         recipe={"*": dict(epochs=3)},
     ),
@@ -183,7 +186,7 @@ PRESETS: dict[str, Preset] = {
             "copy": dict(T=1000, n_train=10_000, n_val=1_000, n_test=1_000),
             "jsb": {}, "nottingham": {},
         },
-        models="rnn,lstm,gru,indrnn,mingru,minlstm,lru",
+        models=BAI_MODELS,
         task_hparams={"smnist": dict(params=70_000), "psmnist": dict(params=70_000),
                       "adding": dict(params=70_000), "copy": dict(params=16_000),
                       "jsb": dict(params=300_000, num_layers=2, dropout=0.2),
