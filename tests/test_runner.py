@@ -250,7 +250,7 @@ def test_jobs_2_gives_the_results_and_tables_of_jobs_1(cli_runs):
     (["run", "--models", "lstmm"], "--models: 'lstmm' matches no model; known models: attention_bilstm, bigru"),
     (["run", "--tasks", "adding,sorting"], "--tasks: unknown task 'sorting'; known tasks: adding, associative_recall, "
      "bucket_sort, copy"),
-    (["run", "--preset", "huge"], "--preset 'huge' is unknown; valid: smoke, quick, zoo, paper, imdb, music, mnist, bai, "
+    (["run", "--preset", "huge"], "--preset 'huge' is unknown; valid: smoke, quick, zoo, paper, imdb, music, mnist, mnist-pixel, bai, "
      "lengen"),
     (["run", "--set", "adding.T"], "--set 'adding.T': expected TASK.PARAM=VALUE"),
     (["run", "--set", "adding.length=5"], "unknown parameter 'length' for task 'adding'; valid: T, n_train"),
