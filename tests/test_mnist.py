@@ -80,3 +80,11 @@ def test_an_lstm_trains_a_step_on_smnist(mnist_dir):
     model.compile(keras.optimizers.RMSprop(1e-3), task.loss(), metrics=task.metrics())
     logs = model.train_on_batch(*splits.train[0], return_dict=True)
     assert np.isfinite(logs["loss"]) and 0 <= logs["accuracy"] <= 1
+
+
+def test_bai_s_scores_ride_only_with_the_pixel_task_on_every_image():
+    # Table 1 of Bai et al. 2018, as fractions (the task's metric); rows or a subset are not the task they scored
+    assert tasks.create_task("smnist").reference.scores == {"lstm": 0.872, "gru": 0.962, "rnn": 0.215}
+    assert tasks.create_task("psmnist").reference.scores == {"lstm": 0.857, "gru": 0.873, "rnn": 0.253}
+    for params in (dict(pixels_per_step=28), dict(limit=20_000), dict(test_limit=100)):
+        assert tasks.create_task("smnist", **params).reference is None
