@@ -162,13 +162,15 @@ PRESETS: dict[str, Preset] = {
         recipe={"*": dict(epochs=8, patience=3)},
     ),
     # Bai et al.'s pixel-level tasks on the CPU, at their size and LSTM recipe (RMSprop 1e-3, clip 1, batches of
-    # 64) but 3 epochs, not their tens. At ~12 minutes an LSTM epoch a process and results/scan-bench's speeds
-    # against the LSTM at T=1000 (GRU 0.6x, LRU block 0.2x, the others 2-4x), the 42 cells are about 20 hours of
-    # two workers, half of it the LRU's: run it in chunks (--models, --extend; each finished cell is kept)
+    # 64) but 3 epochs, not their tens. Measured with two workers: an LSTM (130 units) or GRU (150) epoch ~8.5
+    # minutes a process, so their cells are ~30 minutes; at 70k parameters and one input feature the elementwise
+    # scan models are ~5,000 units wide (indrnn 5,384, mingru 4,999, minlstm 4,374) and an IndRNN epoch took 62
+    # minutes, ~3 hours a cell. The 42 cells are about 40 hours of two workers, most of it those three: run it
+    # in chunks (--models, --tasks, --extend; each finished cell is kept), the RNN, LSTM and GRU first
     "mnist-pixel": Preset(
         "pixel-level sequential and permuted MNIST (784 steps of 1 pixel), all 55,000 training images, the RNN, LSTM, "
-        "GRU and the scan models at 70k parameters, Bai et al.'s LSTM recipe for 3 epochs, 3 seeds; about 20 hours "
-        "on 2 CPU cores (estimated, not yet run; jax, --jobs 2), in chunks with --extend",
+        "GRU and the scan models at 70k parameters, Bai et al.'s LSTM recipe for 3 epochs, 3 seeds; about 40 hours "
+        "on 2 CPU cores (from measured epochs; jax, --jobs 2), in chunks with --extend",
         task_params={"smnist": {}, "psmnist": {}},
         seeds=3,
         models=BAI_MODELS,
