@@ -20,7 +20,7 @@ from keras import ops
 from tasks.base import Criterion, Recipe, Splits, Task
 from tasks.batches import PAD_TARGET, NextStepBatches
 from tasks.datafiles import DataFile, locate
-from tasks.reference import Reference
+from tasks.reference import Reference, bai2018
 from tasks.registry import register_task
 from zoo.spec import InputSpec, OutputSpec, Spec
 
@@ -110,11 +110,6 @@ def memoryless_nll(train: list[np.ndarray], test: list[np.ndarray]) -> float:
     return float(-np.mean(target @ np.log(p) + (1 - target) @ np.log1p(-p)))
 
 
-def bai(params: str, **nll: float) -> Reference:
-    """Bai et al. 2018's Table 1 test NLL of a set, by model."""
-    return Reference(f"Bai et al. 2018, Table 1 (test frame NLL, models of about {params} parameters)", nll)
-
-
 @dataclass(frozen=True)
 class PolyphonicMusic(Task):
     """Base class: one of the four datasets, named by `name` (a FILES key)."""
@@ -179,7 +174,7 @@ class JSBChorales(PolyphonicMusic):
     """
 
     name: ClassVar[str] = "jsb"
-    reference: ClassVar[Reference] = bai("300k", lstm=8.45, gru=8.43, rnn=8.91)
+    reference: ClassVar[Reference] = bai2018("test frame NLL", "300k", lstm=8.45, gru=8.43, rnn=8.91)
     recipe: ClassVar[Recipe] = replace(PolyphonicMusic.recipe, batch_size=4, epochs=50, patience=10)
 
 
@@ -192,7 +187,7 @@ class Nottingham(PolyphonicMusic):
     """
 
     name: ClassVar[str] = "nottingham"
-    reference: ClassVar[Reference] = bai("1M", lstm=3.29, gru=3.46, rnn=4.05)
+    reference: ClassVar[Reference] = bai2018("test frame NLL", "1M", lstm=3.29, gru=3.46, rnn=4.05)
     # Bai et al. 2018, Table 3 (LSTM): Adam 4e-3
     recipe: ClassVar[Recipe] = replace(PolyphonicMusic.recipe, learning_rate=4e-3)
 

@@ -13,3 +13,8 @@ class Reference:
 
     def describe(self) -> str:
         return f"{self.source}: " + ", ".join(f"{model} {score:.3f}" for model, score in self.scores.items())
+
+
+def bai2018(score: str, params: str, **scores: float) -> Reference:
+    """Bai et al. 2018's Table 1 (LSTM, GRU and RNN at matched sizes): `score` names what it measured."""
+    return Reference(f"Bai et al. 2018, Table 1 ({score}, models of about {params} parameters)", scores)
